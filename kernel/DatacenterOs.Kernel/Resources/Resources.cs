@@ -100,6 +100,10 @@ public sealed class Resources : IReadOnlyList<Resource>, IEquatable<Resources>
 
     internal ReadOnlySpan<Resource> Items => _items;
 
+    /// <summary>Wraps entries that are already in canonical order and merged (callers in this assembly only).</summary>
+    internal static Resources FromSorted(List<Resource> sortedMerged) =>
+        sortedMerged.Count == 0 ? Empty : new Resources([.. sortedMerged]);
+
     /// <summary>Total <c>cpus</c> over all reservations, in fractional cores.</summary>
     public double Cpus => Scalar("cpus");
 
