@@ -100,8 +100,8 @@ public sealed partial class Allocator
                     continue;
                 }
 
-                var frameworks = role.FrameworkSorter.Sort();
-                foreach (var fwIndex in frameworks)
+                // Live order: we stop iterating as soon as we allocate, before the order changes.
+                foreach (var fwIndex in role.FrameworkSorter.Live())
                 {
                     frameworkVisits++;
                     var fw = _frameworks[fwIndex]!;
@@ -174,6 +174,7 @@ public sealed partial class Allocator
 
         var items = agent.Available.Items;
         var list = new List<Resource>(items.Length);
+        var changed = false;
         foreach (var r in items)
         {
             if (r.IsReserved)
@@ -181,6 +182,10 @@ public sealed partial class Allocator
                 if (RolePath.IsWithin(role.Name, r.Role!))
                 {
                     list.Add(r); // reservations are not cut by quota (Mesos stage 2)
+                }
+                else
+                {
+                    changed = true;
                 }
 
                 continue;
@@ -196,13 +201,22 @@ public sealed partial class Allocator
             var room = Room(role, index);
             if (room <= 0)
             {
+                changed = true;
                 continue;
             }
 
-            list.Add(room < r.ScalarMillis ? Resource.CreateScalarMillis(r.Name, room) : r);
+            if (room < r.ScalarMillis)
+            {
+                list.Add(Resource.CreateScalarMillis(r.Name, room));
+                changed = true;
+            }
+            else
+            {
+                list.Add(r);
+            }
         }
 
-        return list.Count == items.Length ? agent.Available : Res.FromSorted(list);
+        return changed ? Res.FromSorted(list) : agent.Available;
     }
 
     private static bool IsAllocatableCached(AgentState agent, Res toOffer, IReadOnlyList<ResourceQuantities> alternatives)

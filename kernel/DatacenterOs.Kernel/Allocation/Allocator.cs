@@ -441,7 +441,7 @@ public sealed partial class Allocator
             }
         }
 
-        RebuildQuotaTree();
+        RefreshQuota(q);
     }
 
     /// <summary>The role's quota limit, or null.</summary>
@@ -566,7 +566,7 @@ public sealed partial class Allocator
         role = new RoleState(_roles.Count, name, new DrfSorter(_totals, hierarchical: false));
         _roles.Add(role);
         _roleByName[name] = role;
-        role.QuotaAncestors = [.. _roles.Where(q => q.Quota is not null && RolePath.IsWithin(name, q.Name))];
+        role.QuotaAncestors = QuotaAncestorsOf(name);
         foreach (var q in role.QuotaAncestors)
         {
             q.QuotaDescendants.Add(role);
@@ -827,38 +827,50 @@ public sealed partial class Allocator
         }
     }
 
-    private void RebuildQuotaTree()
+    /// <summary>Recomputes quota bookkeeping after <paramref name="q"/>'s quota changed: O(roles + descendants × depth).</summary>
+    private void RefreshQuota(RoleState q)
     {
+        q.QuotaDescendants.Clear();
         foreach (var r in _roles)
         {
-            r.QuotaDescendants.Clear();
+            if (RolePath.IsWithin(r.Name, q.Name))
+            {
+                r.QuotaAncestors = QuotaAncestorsOf(r.Name);
+                if (q.Quota is not null)
+                {
+                    q.QuotaDescendants.Add(r);
+                }
+            }
+        }
+
+        q.QuotaConsumed = new long[_names.Count];
+        foreach (var d in q.QuotaDescendants)
+        {
+            Accumulate(ref q.QuotaConsumed, d.Reserved, +1);
+            Accumulate(ref q.QuotaConsumed, d.AllocatedUnreserved, +1);
         }
 
         foreach (var r in _roles)
         {
-            r.QuotaAncestors = [.. _roles.Where(q => q.Quota is not null && RolePath.IsWithin(r.Name, q.Name))];
-            foreach (var q in r.QuotaAncestors)
+            if (RolePath.IsWithin(r.Name, q.Name))
             {
-                q.QuotaDescendants.Add(r);
+                RefreshCapped(r);
             }
         }
+    }
 
-        foreach (var q in _roles)
+    private RoleState[] QuotaAncestorsOf(string role)
+    {
+        List<RoleState>? list = null;
+        foreach (var path in RolePath.SelfAndAncestors(role))
         {
-            q.QuotaConsumed = new long[_names.Count];
-            if (q.Quota is null)
+            if (_roleByName.TryGetValue(path, out var q) && q.Quota is not null)
             {
-                continue;
-            }
-
-            foreach (var d in q.QuotaDescendants)
-            {
-                Accumulate(ref q.QuotaConsumed, d.Reserved, +1);
-                Accumulate(ref q.QuotaConsumed, d.AllocatedUnreserved, +1);
+                (list ??= []).Add(q);
             }
         }
 
-        RefreshAllCapped();
+        return list is null ? [] : [.. list];
     }
 
     internal void RefreshAllCapped()

@@ -185,6 +185,62 @@ internal sealed class DrfSorter
         return _sorted.AsSpan(0, _sortedCount);
     }
 
+    /// <summary>
+    /// Live view of a flat sorter's active clients in DRF order, without copying: valid only until the next change
+    /// of this sorter (an allocation reorders it), so callers stop iterating once they allocate.
+    /// </summary>
+    public LiveOrder Live()
+    {
+        if (_hierarchical)
+        {
+            throw new InvalidOperationException("live order is only for flat sorters");
+        }
+
+        EnsureFresh();
+        return new LiveOrder(_root.Children, _root.ChildCount);
+    }
+
+    /// <summary>Enumerates the active clients of a flat sorter in place.</summary>
+    internal readonly struct LiveOrder
+    {
+        private readonly Node[] _children;
+        private readonly int _count;
+
+        internal LiveOrder(Node[] children, int count)
+        {
+            _children = children;
+            _count = count;
+        }
+
+        /// <summary>Returns the enumerator.</summary>
+        public Enumerator GetEnumerator() => new(_children, _count);
+
+        /// <summary>Enumerator over active clients.</summary>
+        public struct Enumerator
+        {
+            private readonly Node[] _children;
+            private readonly int _count;
+            private int _index;
+
+            internal Enumerator(Node[] children, int count)
+            {
+                _children = children;
+                _count = count;
+                _index = -1;
+            }
+
+            /// <summary>The current client id.</summary>
+            public readonly int Current => _children[_index].Client;
+
+            /// <summary>Advances to the next active client.</summary>
+            public bool MoveNext()
+            {
+                _index++;
+                return _index < _count && _children[_index].ActiveLeaves > 0;
+            }
+        }
+    }
+
     private void Collect(Node node)
     {
         for (var i = 0; i < node.ChildCount; i++)
@@ -490,7 +546,7 @@ internal sealed class DrfSorter
         }
     }
 
-    private sealed class Node(string name, string path, Node? parent, bool isLeaf)
+    internal sealed class Node(string name, string path, Node? parent, bool isLeaf)
     {
         public string Name = name;
         public readonly string Path = path;

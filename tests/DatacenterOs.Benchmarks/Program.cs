@@ -1,0 +1,27 @@
+using System.CommandLine;
+using DatacenterOs.Benchmarks;
+
+var agents = new Option<int>("--agents") { Description = "Number of agents", DefaultValueFactory = _ => 10_000 };
+var frameworks = new Option<int>("--frameworks") { Description = "Number of frameworks", DefaultValueFactory = _ => 1_000 };
+var rounds = new Option<int>("--rounds") { Description = "Timed allocation cycles", DefaultValueFactory = _ => 10 };
+var seed = new Option<int>("--seed") { Description = "Allocator seed", DefaultValueFactory = _ => 1 };
+
+var declineOffers = new Command("allocator", "Mesos DeclineOffers workload: every offer declined with an infinite filter, one cycle timed per round")
+{
+    agents, frameworks, rounds, seed,
+};
+declineOffers.SetAction(r => AllocatorBenchmarks.DeclineOffers(r.GetValue(agents), r.GetValue(frameworks), r.GetValue(rounds), r.GetValue(seed)));
+
+var quotaAgents = new Option<int>("--agents") { Description = "Number of agents", DefaultValueFactory = _ => 3_000 };
+var quotaRoles = new Option<int>("--roles") { Description = "Number of roles with quota (5/6 small, 1/6 large)", DefaultValueFactory = _ => 3_000 };
+var largeAndSmallQuota = new Command("allocator-quota", "Mesos LargeAndSmallQuota workload: first cycle, then an empty cycle")
+{
+    quotaAgents, quotaRoles, seed,
+};
+largeAndSmallQuota.SetAction(r => AllocatorBenchmarks.LargeAndSmallQuota(r.GetValue(quotaAgents), r.GetValue(quotaRoles), r.GetValue(seed)));
+
+var root = new RootCommand("DatacenterOs benchmarks: each prints one line of numbers")
+{
+    declineOffers, largeAndSmallQuota,
+};
+return root.Parse(args).Invoke();
