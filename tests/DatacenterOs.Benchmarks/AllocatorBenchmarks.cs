@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using DatacenterOs.Kernel.Allocation;
-using DatacenterOs.Kernel.Resources;
+using DatacenterOs.Kernel;
 
 namespace DatacenterOs.Benchmarks;
 

@@ -1,6 +1,4 @@
-using DatacenterOs.Kernel.Resources;
-using DatacenterOs.Kernel.Roles;
-using Res = DatacenterOs.Kernel.Resources.Resources;
+using Res = DatacenterOs.Kernel.Resources;
 
 namespace DatacenterOs.Kernel.Allocation;
 
@@ -36,10 +34,12 @@ public sealed partial class Allocator
     private int[] _agentOrder = [];
     private NoOfferReasons[] _reasons = [];
     private bool[] _offered = [];
+    private long _cycleNumber;
 
     internal AllocationResult RunCycle(IReadOnlyCollection<AgentId>? candidates)
     {
         var now = _time.GetUtcNow();
+        _cycleNumber++;
         ExpireFilters(now);
         if (_cappedDirty)
         {
@@ -94,7 +94,12 @@ public sealed partial class Allocator
                     continue;
                 }
 
-                var toOffer = OfferableTo(agent, role);
+                var toOffer = OfferableTo(agent, role, out var cutByQuota);
+                if (cutByQuota)
+                {
+                    role.QuotaCutInCycle = _cycleNumber;
+                }
+
                 if (toOffer.IsEmpty)
                 {
                     continue;
@@ -165,8 +170,9 @@ public sealed partial class Allocator
     }
 
     /// <summary>What the agent can offer a framework of <paramref name="role"/> now.</summary>
-    private Res OfferableTo(AgentState agent, RoleState role)
+    private Res OfferableTo(AgentState agent, RoleState role, out bool cutByQuota)
     {
+        cutByQuota = false;
         if (!agent.HasReservations && role.QuotaAncestors.Length == 0)
         {
             return agent.Available; // all unreserved, no quota: the whole available part
@@ -201,14 +207,14 @@ public sealed partial class Allocator
             var room = Room(role, index);
             if (room <= 0)
             {
-                changed = true;
+                changed = cutByQuota = true;
                 continue;
             }
 
             if (room < r.ScalarMillis)
             {
                 list.Add(Resource.CreateScalarMillis(r.Name, room));
-                changed = true;
+                changed = cutByQuota = true;
             }
             else
             {
@@ -320,7 +326,7 @@ public sealed partial class Allocator
             }
             else
             {
-                if (fw.Roles.Any(r => _roles[r].Capped && !fw.Suppressed.Contains(r)))
+                if (fw.Roles.Any(r => (_roles[r].Capped || _roles[r].QuotaCutInCycle == _cycleNumber) && !fw.Suppressed.Contains(r)))
                 {
                     reasons |= NoOfferReasons.QuotaLimit;
                 }

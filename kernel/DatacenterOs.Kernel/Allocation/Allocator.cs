@@ -1,6 +1,4 @@
-using DatacenterOs.Kernel.Resources;
-using DatacenterOs.Kernel.Roles;
-using Res = DatacenterOs.Kernel.Resources.Resources;
+using Res = DatacenterOs.Kernel.Resources;
 
 namespace DatacenterOs.Kernel.Allocation;
 

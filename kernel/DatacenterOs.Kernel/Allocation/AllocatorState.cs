@@ -1,5 +1,4 @@
-using DatacenterOs.Kernel.Resources;
-using Res = DatacenterOs.Kernel.Resources.Resources;
+using Res = DatacenterOs.Kernel.Resources;
 
 namespace DatacenterOs.Kernel.Allocation;
 
@@ -122,6 +121,9 @@ internal sealed class RoleState(int index, string name, DrfSorter frameworkSorte
 
     /// <summary>Roles within this one (itself included), when it has a quota.</summary>
     public List<RoleState> QuotaDescendants { get; } = [];
+
+    /// <summary>Number of the last cycle in which quota cut an offer for this role.</summary>
+    public long QuotaCutInCycle { get; set; }
 
     /// <summary>True when quota leaves no room for any unreserved scalar.</summary>
     public bool Capped { get; set; }

@@ -1,4 +1,3 @@
-using DatacenterOs.Kernel.Resources;
 
 namespace DatacenterOs.Kernel.Allocation;
 
@@ -42,7 +41,7 @@ public sealed record Unavailability(DateTimeOffset Start, TimeSpan? Duration);
 /// <param name="Id">Agent id.</param>
 /// <param name="Hostname">Host name, for display.</param>
 /// <param name="Total">All resources of the agent, including static reservations (e.g. <c>cpus(web):2;cpus:4;mem:4096</c>).</param>
-public sealed record AgentInfo(AgentId Id, string Hostname, Resources.Resources Total)
+public sealed record AgentInfo(AgentId Id, string Hostname, Resources Total)
 {
     /// <summary>Agent attributes, e.g. <c>rack → r1</c>; not used by allocation yet.</summary>
     public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
@@ -73,7 +72,7 @@ public sealed record FrameworkInfo(FrameworkId Id, string Name, IReadOnlyList<st
 /// <param name="AgentId">Agent the resources are on.</param>
 /// <param name="Resources">Offered resources: reserved ones keep their reservation.</param>
 /// <param name="Unavailability">Set when the agent is draining for maintenance.</param>
-public sealed record Offer(FrameworkId FrameworkId, string Role, AgentId AgentId, Resources.Resources Resources, Unavailability? Unavailability);
+public sealed record Offer(FrameworkId FrameworkId, string Role, AgentId AgentId, Resources Resources, Unavailability? Unavailability);
 
 /// <summary>Why a framework received no offer in a cycle. Several may apply.</summary>
 [Flags]

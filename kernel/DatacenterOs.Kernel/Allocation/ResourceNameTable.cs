@@ -1,4 +1,3 @@
-using DatacenterOs.Kernel.Resources;
 
 namespace DatacenterOs.Kernel.Allocation;
 
@@ -39,7 +38,7 @@ internal sealed class ResourceNameTable
     public int Find(string name) => _index.GetValueOrDefault(name, -1);
 
     /// <summary>Scalar thousandths of <paramref name="resources"/> summed by name; unreserved ones also into <paramref name="unreserved"/>.</summary>
-    public void Fill(Resources.Resources resources, long[] all, long[]? unreserved)
+    public void Fill(Resources resources, long[] all, long[]? unreserved)
     {
         foreach (var r in resources.Items)
         {
@@ -58,7 +57,7 @@ internal sealed class ResourceNameTable
     }
 
     /// <summary>Interns every scalar name in <paramref name="resources"/>.</summary>
-    public void InternAll(Resources.Resources resources)
+    public void InternAll(Resources resources)
     {
         foreach (var r in resources.Items)
         {

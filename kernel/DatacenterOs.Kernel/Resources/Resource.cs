@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace DatacenterOs.Kernel.Resources;
+namespace DatacenterOs.Kernel;
 
 /// <summary>Kind of value a resource holds (Mesos <c>Value.Type</c>).</summary>
 public enum ResourceType
@@ -97,9 +97,17 @@ public sealed class Resource : IEquatable<Resource>
     public static Resource CreateSet(string name, IEnumerable<string> items, string? role = null)
     {
         var set = items.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        if (set.Any(string.IsNullOrWhiteSpace))
+        foreach (var item in set)
         {
-            throw new ArgumentException($"resource '{name}' has an empty set item", nameof(items));
+            if (string.IsNullOrWhiteSpace(item))
+            {
+                throw new ArgumentException($"resource '{name}' has an empty set item", nameof(items));
+            }
+
+            if (item.AsSpan().IndexOfAny(",;{}") >= 0 || item.Trim().Length != item.Length)
+            {
+                throw new ArgumentException($"set item '{item}' of resource '{name}' must not contain ',', ';', '{{', '}}' or surrounding spaces", nameof(items));
+            }
         }
 
         return new Resource(CheckName(name), NormalizeRole(role), ResourceType.Set, 0, null, set);
@@ -165,12 +173,12 @@ public sealed class Resource : IEquatable<Resource>
 
     internal static string? NormalizeRole(string? role)
     {
-        if (role is null || role == Roles.RolePath.Default)
+        if (role is null || role == RolePath.Default)
         {
             return null;
         }
 
-        return Roles.RolePath.Require(role);
+        return RolePath.Require(role);
     }
 
     internal static string? ValidateName(string? name)

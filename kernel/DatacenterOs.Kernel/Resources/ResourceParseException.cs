@@ -1,4 +1,4 @@
-namespace DatacenterOs.Kernel.Resources;
+namespace DatacenterOs.Kernel;
 
 /// <summary>
 /// Thrown when resource text (Mesos form, e.g. <c>cpus(web):2;mem:1024;ports:[31000-32000]</c>) or a

@@ -1,4 +1,4 @@
-namespace DatacenterOs.Kernel.Resources;
+namespace DatacenterOs.Kernel;
 
 /// <summary>
 /// Scalar amounts by resource name, without reservations: <c>cpus:1.5;mem:512</c> (cpus in fractional cores,
@@ -131,11 +131,20 @@ public sealed class ResourceQuantities : IEquatable<ResourceQuantities>
     }
 
     /// <summary>Sum by name.</summary>
-    public ResourceQuantities Add(ResourceQuantities other) => FromMillis(_items.Concat(other._items));
+    /// <exception cref="ArgumentNullException"><paramref name="other"/> is null.</exception>
+    public ResourceQuantities Add(ResourceQuantities other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return FromMillis(_items.Concat(other._items));
+    }
 
     /// <summary>Difference by name, floored at zero.</summary>
-    public ResourceQuantities SubtractSaturating(ResourceQuantities other) =>
-        FromMillis(_items.Select(kv => new KeyValuePair<string, long>(kv.Key, Math.Max(0, kv.Value - other.GetMillis(kv.Key)))));
+    /// <exception cref="ArgumentNullException"><paramref name="other"/> is null.</exception>
+    public ResourceQuantities SubtractSaturating(ResourceQuantities other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return FromMillis(_items.Select(kv => new KeyValuePair<string, long>(kv.Key, Math.Max(0, kv.Value - other.GetMillis(kv.Key)))));
+    }
 
     /// <inheritdoc />
     public bool Equals(ResourceQuantities? other) =>

@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Globalization;
 
-namespace DatacenterOs.Kernel.Resources;
+namespace DatacenterOs.Kernel;
 
 /// <summary>
 /// An immutable bag of resources, the Mesos <c>Resources</c> type: scalars (<c>cpus</c> in fractional cores,
@@ -181,7 +181,7 @@ public sealed class Resources : IReadOnlyList<Resource>, IEquatable<Resources>
     /// <paramref name="role"/> or one of its ancestors (Mesos <c>Resources::isAllocatableTo</c>).
     /// </summary>
     public Resources AllocatableTo(string role) =>
-        Where(r => r.Role is null || Roles.RolePath.IsWithin(role, r.Role));
+        Where(r => r.Role is null || RolePath.IsWithin(role, r.Role));
 
     /// <summary>The scalar entries.</summary>
     public Resources Scalars() => Where(static r => r.Type == ResourceType.Scalar);
@@ -467,7 +467,7 @@ public sealed class Resources : IReadOnlyList<Resource>, IEquatable<Resources>
 
         return a.Type switch
         {
-            ResourceType.Scalar => a.WithMillis(a.ScalarMillis + b.ScalarMillis),
+            ResourceType.Scalar => a.WithMillis(checked(a.ScalarMillis + b.ScalarMillis)),
             ResourceType.Ranges => a.WithRanges(a.Ranges.Union(b.Ranges)),
             _ => a.WithSet([.. a.SetItems.Union(b.SetItems, StringComparer.Ordinal).Order(StringComparer.Ordinal)]),
         };
@@ -507,7 +507,7 @@ public sealed class Resources : IReadOnlyList<Resource>, IEquatable<Resources>
                 throw new ResourceParseException(token, "empty role in '()'; use '*' or omit it for unreserved");
             }
 
-            var roleError = Roles.RolePath.Validate(role);
+            var roleError = RolePath.Validate(role);
             if (roleError is not null)
             {
                 throw new ResourceParseException(token, roleError);
@@ -534,27 +534,40 @@ public sealed class Resources : IReadOnlyList<Resource>, IEquatable<Resources>
             throw new ResourceParseException(token, "missing value after ':'");
         }
 
-        return value[0] switch
+        try
         {
-            '[' => Resource.CreateRanges(name, ParseRanges(token, value), role),
-            '{' => Resource.CreateSet(name, ParseSet(token, value), role),
-            _ => Resource.CreateScalarMillis(name, ParseScalar(token, value), role),
-        };
+            return value[0] switch
+            {
+                '[' => Resource.CreateRanges(name, ParseRanges(token, value), role),
+                '{' => Resource.CreateSet(name, ParseSet(token, value), role),
+                _ => Resource.CreateScalarMillis(name, ParseScalar(token, value), role),
+            };
+        }
+        catch (ArgumentException e)
+        {
+            throw new ResourceParseException(token, e.Message.Split(" (Parameter")[0]);
+        }
     }
 
     private static long ParseScalar(string token, string value)
     {
-        if (!double.TryParse(value, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var number))
+        if (!decimal.TryParse(value, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var number))
         {
+            if (double.TryParse(value, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out _))
+            {
+                throw new ResourceParseException(token, $"'{value}' is out of range");
+            }
+
             throw new ResourceParseException(token, $"'{value}' is not a number, '[ranges]' or '{{set}}'");
         }
 
-        if (!double.IsFinite(number) || number > 9e12)
+        var millis = decimal.Round(number * 1000m, MidpointRounding.AwayFromZero);
+        if (millis > long.MaxValue)
         {
             throw new ResourceParseException(token, $"'{value}' is out of range");
         }
 
-        return Resource.ToMillis(number);
+        return (long)millis;
     }
 
     private static ValueRanges ParseRanges(string token, string value)
@@ -574,6 +587,11 @@ public sealed class Resources : IReadOnlyList<Resource>, IEquatable<Resources>
         foreach (var part in inner.Split(','))
         {
             var p = part.Trim();
+            if (p.Length == 0)
+            {
+                throw new ResourceParseException(token, "empty range between commas");
+            }
+
             var dash = p.IndexOf('-', 1);
             var beginText = dash < 0 ? p : p[..dash].Trim();
             var endText = dash < 0 ? p : p[(dash + 1)..].Trim();
@@ -586,6 +604,11 @@ public sealed class Resources : IReadOnlyList<Resource>, IEquatable<Resources>
             if (end < begin)
             {
                 throw new ResourceParseException(token, $"range '{p}' ends before it begins");
+            }
+
+            if (end > ValueRanges.MaxValue)
+            {
+                throw new ResourceParseException(token, $"range '{p}' exceeds the largest value {ValueRanges.MaxValue}");
             }
 
             ranges.Add(new ValueRange(begin, end));

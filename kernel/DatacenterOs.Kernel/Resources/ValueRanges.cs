@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace DatacenterOs.Kernel.Resources;
+namespace DatacenterOs.Kernel;
 
 /// <summary>
 /// One inclusive range of integer values, e.g. the ports <c>31000-32000</c>.
@@ -27,21 +27,24 @@ public sealed class ValueRanges : IEquatable<ValueRanges>
 {
     private readonly ValueRange[] _ranges;
 
+    /// <summary>Largest value a range may hold (<c>long.MaxValue - 1</c>, so that arithmetic on bounds never overflows).</summary>
+    public const long MaxValue = long.MaxValue - 1;
+
     /// <summary>The empty set of ranges.</summary>
     public static ValueRanges Empty { get; } = new([]);
 
     private ValueRanges(ValueRange[] normalized) => _ranges = normalized;
 
     /// <summary>Creates a normalized set from any ranges (overlapping and unsorted input allowed).</summary>
-    /// <exception cref="ArgumentException">A range has <c>End &lt; Begin</c> or a negative bound.</exception>
+    /// <exception cref="ArgumentException">A range has <c>End &lt; Begin</c>, a negative bound, or a bound above <see cref="MaxValue"/>.</exception>
     public static ValueRanges Of(params IEnumerable<ValueRange> ranges)
     {
         var list = new List<ValueRange>(ranges);
         foreach (var r in list)
         {
-            if (r.End < r.Begin || r.Begin < 0)
+            if (r.End < r.Begin || r.Begin < 0 || r.End > MaxValue)
             {
-                throw new ArgumentException($"invalid range '{r}': begin must be >= 0 and <= end", nameof(ranges));
+                throw new ArgumentException($"invalid range '{r}': begin must be >= 0 and <= end, and end <= {MaxValue}", nameof(ranges));
             }
         }
 

@@ -1,4 +1,4 @@
-namespace DatacenterOs.Kernel.Roles;
+namespace DatacenterOs.Kernel;
 
 /// <summary>
 /// Role names and hierarchy. A role is a path of components separated by <c>/</c>
