@@ -111,45 +111,21 @@ public sealed record UnsatisfiedFramework(FrameworkId FrameworkId, NoOfferReason
     /// <summary>One readable sentence describing <see cref="Reasons"/>.</summary>
     public string Message => Describe(Reasons);
 
-    /// <summary>Describes reasons in words.</summary>
+    private static readonly (NoOfferReasons Reason, string Text)[] Texts =
+    [
+        (NoOfferReasons.Inactive, "framework is inactive"),
+        (NoOfferReasons.Suppressed, "offers are suppressed for all its roles"),
+        (NoOfferReasons.QuotaLimit, "its role is at its quota limit"),
+        (NoOfferReasons.Filtered, "it declined these resources and the refuse_seconds filter still holds"),
+        (NoOfferReasons.BelowMinimumAllocatable, "free resources were below the minimum allocatable"),
+        (NoOfferReasons.FairShare, "roles or frameworks with a lower dominant share received the free resources first"),
+        (NoOfferReasons.NoResources, "no agent has free resources for its roles"),
+    ];
+
+    /// <summary>Describes reasons in words, joined by "; ".</summary>
     public static string Describe(NoOfferReasons reasons)
     {
-        var parts = new List<string>();
-        if (reasons.HasFlag(NoOfferReasons.Inactive))
-        {
-            parts.Add("framework is inactive");
-        }
-
-        if (reasons.HasFlag(NoOfferReasons.Suppressed))
-        {
-            parts.Add("offers are suppressed for all its roles");
-        }
-
-        if (reasons.HasFlag(NoOfferReasons.QuotaLimit))
-        {
-            parts.Add("its role is at its quota limit");
-        }
-
-        if (reasons.HasFlag(NoOfferReasons.Filtered))
-        {
-            parts.Add("it declined these resources and the refuse_seconds filter still holds");
-        }
-
-        if (reasons.HasFlag(NoOfferReasons.BelowMinimumAllocatable))
-        {
-            parts.Add("free resources were below the minimum allocatable");
-        }
-
-        if (reasons.HasFlag(NoOfferReasons.FairShare))
-        {
-            parts.Add("roles or frameworks with a lower dominant share received the free resources first");
-        }
-
-        if (reasons.HasFlag(NoOfferReasons.NoResources))
-        {
-            parts.Add("no agent has free resources for its roles");
-        }
-
+        var parts = Texts.Where(t => reasons.HasFlag(t.Reason)).Select(static t => t.Text).ToList();
         return parts.Count == 0 ? "no reason recorded" : string.Join("; ", parts);
     }
 }

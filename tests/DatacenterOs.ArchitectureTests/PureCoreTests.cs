@@ -1,0 +1,56 @@
+using System.Reflection;
+using DatacenterOs.Kernel.Allocation;
+
+namespace DatacenterOs.ArchitectureTests;
+
+/// <summary>
+/// Dependency rules from DESIGN.md: pure cores reference no I/O library. (Ambient time, ids and randomness are
+/// banned at compile time in pure cores by BannedApiAnalyzers, eng/BannedSymbols.PureCore.txt.)
+/// </summary>
+public sealed class PureCoreTests
+{
+    private static readonly string[] ForbiddenInPureCores =
+    [
+        "System.Net", "System.IO.FileSystem", "System.Console", "System.Diagnostics.Process", "System.Data",
+        "Microsoft.Data", "Npgsql", "Dapper", "Quartz", "Microsoft.AspNetCore", "Microsoft.Extensions.Hosting",
+        "System.Net.Http", "System.Net.Sockets",
+    ];
+
+    public static TheoryData<string> PureCores => new() { typeof(Allocator).Assembly.GetName().Name! };
+
+    [Theory]
+    [MemberData(nameof(PureCores))]
+    public void Pure_cores_reference_no_IO_assembly(string assemblyName)
+    {
+        var assembly = Assembly.Load(assemblyName);
+        var references = assembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
+
+        Assert.NotEmpty(references);
+        var offending = references.Where(r => ForbiddenInPureCores.Any(f => r == f || r.StartsWith(f + ".", StringComparison.Ordinal))).ToList();
+        Assert.True(offending.Count == 0, $"{assemblyName} references I/O assemblies: {string.Join(", ", offending)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(PureCores))]
+    public void Pure_cores_reference_only_the_base_library(string assemblyName)
+    {
+        var assembly = Assembly.Load(assemblyName);
+        var nonSystem = assembly.GetReferencedAssemblies()
+            .Select(a => a.Name!)
+            .Where(n => !n.StartsWith("System.", StringComparison.Ordinal) && n != "System" && n != "netstandard" && n != "mscorlib")
+            .ToList();
+
+        Assert.True(nonSystem.Count == 0, $"{assemblyName} references {string.Join(", ", nonSystem)}");
+    }
+
+    [Fact]
+    public void Public_kernel_types_are_documented()
+    {
+        var assembly = typeof(Allocator).Assembly;
+        var xml = Path.ChangeExtension(assembly.Location, ".xml");
+        Assert.True(File.Exists(xml), $"XML documentation file {xml} is missing (GenerateDocumentationFile)");
+        var doc = File.ReadAllText(xml);
+        var undocumented = assembly.GetExportedTypes().Where(t => !doc.Contains("\"T:" + t.FullName!.Replace('+', '.') + "\"", StringComparison.Ordinal)).ToList();
+        Assert.True(undocumented.Count == 0, "undocumented: " + string.Join(", ", undocumented));
+    }
+}
