@@ -71,8 +71,15 @@ internal sealed class DrfSorter
                 throw new InvalidOperationException($"sorter path '{path}' already added");
             }
 
-            // The path is already a parent: the client becomes its virtual "." child.
-            leaf = new Node(".", path, existing, isLeaf: true) { Weight = WeightOf(path) };
+            if (existing.FindChild(".") is not null)
+            {
+                throw new InvalidOperationException($"sorter path '{path}' already added");
+            }
+
+            // The path is already a parent: the client becomes its virtual "." child, weighted and tie-broken by
+            // the path "a/." as in Mesos (so a weight on "a" applies to the subtree, not to the client within it).
+            var selfPath = path + "/.";
+            leaf = new Node(".", selfPath, existing, isLeaf: true) { Weight = WeightOf(selfPath) };
             InsertChild(existing, leaf);
         }
         else
@@ -112,6 +119,20 @@ internal sealed class DrfSorter
         {
             RemoveChild(parent);
             parent = parent.Parent!;
+        }
+
+        // An inner node left with only its own "." client collapses back into that leaf (Mesos RemoveLeafCollapseParent).
+        if (parent != _root && parent.ChildCount == 1 && parent.Children[0] is { IsLeaf: true, Name: "." } self)
+        {
+            var grandparent = parent.Parent!;
+            RemoveChild(parent);
+            RemoveAt(parent, 0);
+            self.Name = parent.Name;
+            self.Path = parent.Path;
+            self.Weight = WeightOf(parent.Path);
+            self.Count = parent.Count; // the node keeps its place in history: its count covers the subtree's offers
+            self.Share = ComputeShare(self);
+            InsertChild(grandparent, self);
         }
 
         _clients[client] = null;
@@ -161,8 +182,7 @@ internal sealed class DrfSorter
     public double ShareOfPath(string path)
     {
         EnsureFresh();
-        var node = FindByPath(path).FirstOrDefault(n => !n.IsLeaf || n.Name != ".");
-        return node?.Share ?? 0;
+        return FindByPath(path).FirstOrDefault()?.Share ?? 0;
     }
 
     /// <summary>The number of allocations counted for <paramref name="client"/>.</summary>
@@ -405,8 +425,11 @@ internal sealed class DrfSorter
             Count = existing.Count,
             ActiveLeaves = existing.ActiveLeaves,
         };
-        inner.Share = existing.Share;
         existing.Name = ".";
+        existing.Path = path + "/.";
+        existing.Weight = WeightOf(existing.Path);
+        existing.Share = ComputeShare(existing);
+        inner.Share = ComputeShare(inner);
         existing.Parent = inner;
         InsertChild(inner, existing);
         InsertChild(parent, inner);
@@ -427,12 +450,7 @@ internal sealed class DrfSorter
 
             if (i == components.Length - 1)
             {
-                yield return child;
-                if (!child.IsLeaf && child.FindChild(".") is { } self)
-                {
-                    yield return self;
-                }
-
+                yield return child; // an inner node: the weight is the subtree's, not its "." client's
                 yield break;
             }
 
@@ -549,7 +567,7 @@ internal sealed class DrfSorter
     internal sealed class Node(string name, string path, Node? parent, bool isLeaf)
     {
         public string Name = name;
-        public readonly string Path = path;
+        public string Path = path;
         public Node? Parent = parent;
         public readonly bool IsLeaf = isLeaf;
         public int Client = -1;
@@ -566,7 +584,7 @@ internal sealed class DrfSorter
         public Node? FindChild(string childName) => ChildIndex.GetValueOrDefault(childName);
     }
 
-    /// <summary>Active subtrees first; then share, allocation count, path; virtual "." after its siblings on a full tie.</summary>
+    /// <summary>Active subtrees first; then share, allocation count, path (a virtual leaf's path is <c>a/.</c>, as in Mesos).</summary>
     private sealed class NodeComparer : IComparer<Node>
     {
         public static readonly NodeComparer Instance = new();
