@@ -4,7 +4,7 @@ using DatacenterOs.Kernel.Allocation;
 namespace DatacenterOs.ArchitectureTests;
 
 /// <summary>
-/// Dependency rules from DESIGN.md: pure cores reference no I/O library. (Ambient time, ids and randomness are
+/// Dependency rules of the architecture: pure cores reference no I/O library. (Ambient time, ids and randomness are
 /// banned at compile time in pure cores by BannedApiAnalyzers, eng/BannedSymbols.PureCore.txt.)
 /// </summary>
 public sealed class PureCoreTests

@@ -129,8 +129,13 @@ internal sealed class RoleState(int index, string name, DrfSorter frameworkSorte
     public bool Capped { get; set; }
 }
 
-/// <summary>A refusal: the framework is not offered a subset of <see cref="Refused"/> until <see cref="Expiry"/>.</summary>
-internal sealed record OfferFilter(Res Refused, DateTimeOffset Expiry);
+/// <summary>A refusal: the framework is not offered a subset of <see cref="Refused"/> until <see cref="Expiry"/>. Compared by reference.</summary>
+internal sealed class OfferFilter(Res refused, DateTimeOffset expiry)
+{
+    public Res Refused { get; } = refused;
+
+    public DateTimeOffset Expiry { get; } = expiry;
+}
 
 /// <summary>An entry of the filter-expiry queue.</summary>
 internal readonly record struct FilterEntry(FrameworkState Framework, long Key, OfferFilter Filter);
