@@ -1,0 +1,95 @@
+using System.Threading.Channels;
+
+namespace DatacenterOs.Master;
+
+/// <summary>
+/// The master's single writer: work items run one at a time, in order, on one loop, so master state needs no locks.
+/// After each item, <see cref="AfterEach"/> runs (used to publish read snapshots).
+/// </summary>
+internal sealed class MasterActor : IAsyncDisposable
+{
+    private readonly Channel<Func<Task>> _queue = Channel.CreateUnbounded<Func<Task>>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _loop;
+    private readonly Action<bool> _afterEach;
+
+    public MasterActor(Action<bool> afterEach)
+    {
+        _afterEach = afterEach;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Called after each item with true when the queue is empty.</summary>
+    public Action<bool> AfterEach => _afterEach;
+
+    /// <summary>Runs <paramref name="work"/> on the loop and returns its result.</summary>
+    public Task<T> InvokeAsync<T>(Func<T> work)
+    {
+        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() =>
+        {
+            try
+            {
+                tcs.SetResult(work());
+            }
+            catch (Exception e)
+            {
+                tcs.SetException(e);
+            }
+
+            return Task.CompletedTask;
+        });
+        return tcs.Task;
+    }
+
+    /// <summary>Runs async <paramref name="work"/> on the loop (the loop waits for it) and returns its result.</summary>
+    public Task<T> InvokeAsync<T>(Func<Task<T>> work)
+    {
+        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(async () =>
+        {
+            try
+            {
+                tcs.SetResult(await work().ConfigureAwait(false));
+            }
+            catch (Exception e)
+            {
+                tcs.SetException(e);
+            }
+        });
+        return tcs.Task;
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the loop.</summary>
+    public Task InvokeAsync(Action work) => InvokeAsync(() =>
+    {
+        work();
+        return true;
+    });
+
+    /// <summary>Queues <paramref name="work"/> without waiting.</summary>
+    public void Post(Func<Task> work) => _queue.Writer.TryWrite(work);
+
+    private async Task RunAsync()
+    {
+        await foreach (var work in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                await work().ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // the loop must survive any work item's failure; items report their own errors
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+
+            _afterEach(_queue.Reader.Count == 0);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,248 @@
+using DatacenterOs.Kernel;
+using DatacenterOs.Kernel.Allocation;
+using DatacenterOs.Kernel.Contracts;
+
+namespace DatacenterOs.Master;
+
+/// <summary>An immutable picture of the master, published by the writer loop and read by the HTTP read APIs.</summary>
+internal sealed record MasterSnapshot(
+    GetStateDto State,
+    GetRolesDto Roles,
+    GetWeightsDto Weights,
+    GetQuotaDto Quota,
+    IReadOnlyDictionary<string, double> Gauges)
+{
+    public static readonly MasterSnapshot Empty = new(
+        new GetStateDto(new GetTasksDto([], []), new GetFrameworksDto([]), new GetAgentsDto([], [])),
+        new GetRolesDto([]),
+        new GetWeightsDto([]),
+        new GetQuotaDto(new QuotaStatusDto([])),
+        new Dictionary<string, double>());
+}
+
+/// <content>Snapshots for read APIs and the operator API's writes.</content>
+internal sealed partial class MasterCore
+{
+    public MasterSnapshot BuildSnapshot()
+    {
+        var offeredByFramework = _offers.Values.GroupBy(o => o.Offer.FrameworkId.Value)
+            .ToDictionary(g => g.Key, g => g.Aggregate(Resources.Empty, (acc, o) => acc + o.Offer.Resources));
+        var offeredByAgent = _offers.Values.GroupBy(o => o.Offer.AgentId.Value)
+            .ToDictionary(g => g.Key, g => g.Aggregate(Resources.Empty, (acc, o) => acc + o.Offer.Resources));
+
+        var tasks = _tasks.Values.Select(ToTaskDto).ToList();
+        var completed = _completedTasks.Select(ToTaskDto).ToList();
+        var frameworks = _frameworks.Values.OrderBy(f => f.Id, StringComparer.Ordinal).Select(f =>
+        {
+            var allocated = f.Info.EffectiveRoles().Aggregate(Resources.Empty, (acc, r) => acc + Allocator.AllocationOf(new FrameworkId(f.Id), r));
+            return new FrameworkStateDto
+            {
+                FrameworkInfo = f.Info,
+                Active = f.Connected,
+                Connected = f.Connected,
+                Recovered = f.Recovered,
+                RegisteredTime = Nanos(f.RegisteredAt),
+                AllocatedResources = ResourceConversions.ToDtos(allocated),
+                OfferedResources = ResourceConversions.ToDtos(offeredByFramework.GetValueOrDefault(f.Id) ?? Resources.Empty),
+            };
+        }).ToList();
+        var agents = _agents.Values.Where(a => a.InAllocator).OrderBy(a => a.Id, StringComparer.Ordinal).Select(a =>
+        {
+            var aid = new AgentId(a.Id);
+            var total = Allocator.TotalOf(aid);
+            var allocated = total - Allocator.AvailableOn(aid);
+            return new AgentStateDto
+            {
+                AgentInfo = a.Info,
+                Active = a.Connected,
+                RegisteredTime = Nanos(a.RegisteredAt),
+                TotalResources = ResourceConversions.ToDtos(total),
+                AllocatedResources = ResourceConversions.ToDtos(allocated),
+                OfferedResources = ResourceConversions.ToDtos(offeredByAgent.GetValueOrDefault(a.Id) ?? Resources.Empty),
+            };
+        }).ToList();
+        var recoveredAgents = _agents.Values.Where(a => !a.InAllocator).Select(a => a.Info).ToList();
+
+        var roleNames = _frameworks.Values.SelectMany(f => f.Info.EffectiveRoles())
+            .Concat(Allocator.Weights.Keys).Concat(_quotaText.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        var roles = roleNames.Select(role => new RoleDto
+        {
+            Name = role,
+            Weight = Allocator.WeightOf(role),
+            Frameworks = [.. _frameworks.Values.Where(f => f.Info.EffectiveRoles().Contains(role)).Select(f => new IdDto(f.Id))],
+            Resources = ResourceConversions.ToDtos(Resources.Of(_frameworks.Values.SelectMany(f => Allocator.AllocationOf(new FrameworkId(f.Id), role)))),
+            Share = Allocator.RoleShare(role),
+            QuotaLimits = Allocator.QuotaOf(role) is { } q ? q.Millis.ToDictionary(kv => kv.Key, kv => new ScalarDto(kv.Value / 1000.0)) : null,
+        }).ToList();
+
+        var gauges = new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["dcos_master_agents_connected"] = _agents.Values.Count(a => a.Connected),
+            ["dcos_master_agents_disconnected"] = _agents.Values.Count(a => !a.Connected),
+            ["dcos_master_frameworks_connected"] = _frameworks.Values.Count(f => f.Connected),
+            ["dcos_master_frameworks_disconnected"] = _frameworks.Values.Count(f => !f.Connected),
+            ["dcos_master_outstanding_offers"] = _offers.Count,
+            ["dcos_master_allocation_runs_total"] = Metrics.AllocationRuns,
+            ["dcos_master_allocation_run_ms"] = Metrics.LastAllocationMs,
+            ["dcos_master_offers_sent_total"] = Metrics.OffersSent,
+            ["dcos_master_offers_declined_total"] = Metrics.OffersDeclined,
+            ["dcos_master_tasks_launched_total"] = Metrics.TasksLaunched,
+            ["dcos_master_status_updates_total"] = Metrics.StatusUpdates,
+        };
+        foreach (var group in _tasks.Values.GroupBy(t => t.Status.State))
+        {
+            gauges[$"dcos_master_tasks{{state=\"{group.Key}\"}}"] = group.Count();
+        }
+
+        return new MasterSnapshot(
+            new GetStateDto(new GetTasksDto(tasks, completed), new GetFrameworksDto(frameworks), new GetAgentsDto(agents, recoveredAgents)),
+            new GetRolesDto(roles),
+            new GetWeightsDto([.. Allocator.Weights.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new WeightInfoDto(kv.Key, kv.Value))]),
+            new GetQuotaDto(new QuotaStatusDto([.. _quotaText.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv =>
+                new QuotaConfigDto(kv.Key, ResourceQuantities.Parse(kv.Value).Millis.ToDictionary(m => m.Key, m => new ScalarDto(m.Value / 1000.0)), null))])),
+            gauges);
+    }
+
+    private static TaskDto ToTaskDto(TaskEntry t) => new()
+    {
+        Name = t.Info.Name,
+        TaskId = t.Info.TaskId,
+        FrameworkId = new IdDto(t.FrameworkId),
+        AgentId = new IdDto(t.AgentId),
+        State = t.Status.State,
+        Resources = ResourceConversions.ToDtos(t.Resources, t.Role),
+        Statuses = [t.Status],
+        Role = t.Role,
+    };
+
+    private static NanosDto Nanos(DateTimeOffset time) => new(time.ToUnixTimeMilliseconds() * 1_000_000);
+
+    /// <summary>UPDATE_WEIGHTS: all weights validated first, persisted, then applied (all or nothing).</summary>
+    public async Task<CallResult> UpdateWeightsAsync(UpdateWeightsCall? call)
+    {
+        if (call?.WeightInfos is not { Count: > 0 } infos)
+        {
+            return CallResult.BadRequest("UPDATE_WEIGHTS needs 'update_weights.weight_infos'");
+        }
+
+        foreach (var info in infos)
+        {
+            if (RolePath.Validate(info.Role) is { } error)
+            {
+                return CallResult.BadRequest($"weight_infos: {error}");
+            }
+
+            if (!double.IsFinite(info.Weight) || info.Weight <= 0)
+            {
+                return CallResult.BadRequest($"weight_infos: weight of role '{info.Role}' must be a number > 0");
+            }
+        }
+
+        var weights = infos.ToDictionary(i => i.Role, i => i.Weight, StringComparer.Ordinal);
+        await _registry.SaveWeightsAsync(weights, CancellationToken.None).ConfigureAwait(false);
+        foreach (var (role, weight) in weights)
+        {
+            Allocator.UpdateWeight(role, weight);
+        }
+
+        return new CallResult(200);
+    }
+
+    /// <summary>UPDATE_QUOTA (limits; guarantees are treated as limits when no limits are given).</summary>
+    public async Task<CallResult> UpdateQuotaAsync(UpdateQuotaCall? call)
+    {
+        if (call?.QuotaConfigs is not { Count: > 0 } configs)
+        {
+            return CallResult.BadRequest("UPDATE_QUOTA needs 'update_quota.quota_configs'");
+        }
+
+        var parsed = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var config in configs)
+        {
+            if (RolePath.Validate(config.Role) is { } error)
+            {
+                return CallResult.BadRequest($"quota_configs: {error}");
+            }
+
+            var limits = config.Limits ?? config.Guarantees ?? [];
+            try
+            {
+                var q = ResourceQuantities.Of(limits.Select(kv => (kv.Key, kv.Value.Value)));
+                if (call.Force != true && !q.IsEmpty)
+                {
+                    var consumed = Allocator.QuotaConsumedBy(config.Role);
+                    var over = q.Millis.FirstOrDefault(kv => consumed.GetMillis(kv.Key) > kv.Value);
+                    if (over.Key is not null)
+                    {
+                        return CallResult.BadRequest($"quota_configs: role '{config.Role}' already consumes {consumed[over.Key]} {over.Key}, more than the new limit; use force");
+                    }
+                }
+
+                parsed[config.Role] = q.IsEmpty ? null : q.ToString();
+            }
+            catch (ArgumentException e)
+            {
+                return CallResult.BadRequest($"quota_configs: role '{config.Role}': {e.Message.Split(" (Parameter")[0]}");
+            }
+        }
+
+        await _registry.SaveQuotasAsync(parsed, CancellationToken.None).ConfigureAwait(false);
+        foreach (var (role, text) in parsed)
+        {
+            Allocator.SetQuota(role, text is null ? null : ResourceQuantities.Parse(text));
+            if (text is null)
+            {
+                _quotaText.Remove(role);
+            }
+            else
+            {
+                _quotaText[role] = text;
+            }
+
+            RescindWhere(o => RolePath.IsWithin(o.Offer.Role, role));
+        }
+
+        return new CallResult(200);
+    }
+
+    /// <summary>RESERVE_RESOURCES / UNRESERVE_RESOURCES from the operator: on available resources of an agent.</summary>
+    public CallResult OperatorReservation(AgentResourcesCall? call, bool reserve)
+    {
+        if (call?.AgentId is null || call.Resources is null)
+        {
+            return CallResult.BadRequest("needs 'agent_id' and 'resources'");
+        }
+
+        if (!_agents.TryGetValue(call.AgentId.Value, out var agent) || !agent.InAllocator)
+        {
+            return CallResult.BadRequest($"agent '{call.AgentId.Value}' is unknown");
+        }
+
+        try
+        {
+            var resources = ResourceConversions.ToResources(call.Resources);
+            var aid = new AgentId(agent.Id);
+
+            // Outstanding offers on the agent may hold what is asked for: rescind them first, as Mesos does.
+            RescindWhere(o => o.Offer.AgentId.Value == agent.Id);
+            if (reserve)
+            {
+                Allocator.Reserve(aid, resources);
+                agent.DynamicReserved += resources;
+            }
+            else
+            {
+                Allocator.Unreserve(aid, resources);
+                agent.DynamicReserved -= resources;
+            }
+
+            PersistAgent(agent);
+            RequestAllocation();
+            return CallResult.Accepted;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            return CallResult.BadRequest("resources: " + e.Message.Split(" (Parameter")[0]);
+        }
+    }
+}
