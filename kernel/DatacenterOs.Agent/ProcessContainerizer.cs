@@ -40,6 +40,8 @@ public sealed partial class ProcessContainerizer : IDisposable
         "echo \"$dcos_status\" >.exit_status.tmp && mv -f .exit_status.tmp .exit_status\n" +
         "exit \"$dcos_status\"\n";
 
+    private static readonly string[] SetsidLocations = ["/usr/bin/setsid", "/bin/setsid"];
+
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     private readonly AgentOptions _options;
@@ -60,7 +62,7 @@ public sealed partial class ProcessContainerizer : IDisposable
         _paths = new AgentPaths(options.WorkDir);
         _time = timeProvider;
         _logger = logger ?? NullLogger.Instance;
-        _setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists) ?? "setsid";
+        _setsid = SetsidLocations.FirstOrDefault(File.Exists) ?? "setsid";
     }
 
     /// <summary>How often re-adopted tasks (not children of this process) are checked for having ended.</summary>
@@ -560,6 +562,20 @@ public sealed partial class ProcessContainerizer : IDisposable
 
         if (string.IsNullOrEmpty(root) || mem <= 0)
         {
+            return null;
+        }
+
+        // Only on a cgroup v1 memory hierarchy: the root or its parent must be a memory cgroup (on cgroup v2 a mkdir
+        // under /sys/fs/cgroup would silently create unrelated cgroups).
+        var parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(root));
+        if (!File.Exists(Path.Combine(root, "memory.limit_in_bytes"))
+            && (parent is null || !File.Exists(Path.Combine(parent, "memory.limit_in_bytes"))))
+        {
+            if (Interlocked.Exchange(ref _cgroupWarned, 1) == 0)
+            {
+                LogNoCgroups(root, "not in a cgroup v1 memory hierarchy");
+            }
+
             return null;
         }
 

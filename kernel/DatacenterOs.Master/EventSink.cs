@@ -9,7 +9,7 @@ namespace DatacenterOs.Master;
 /// </summary>
 internal sealed class EventSink
 {
-    private readonly Channel<byte[]> _channel = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<byte[]> _channel = Channel.CreateUnbounded<byte[]>();
 
     public EventSink(string streamId) => StreamId = streamId;
 

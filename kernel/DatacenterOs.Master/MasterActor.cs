@@ -8,7 +8,7 @@ namespace DatacenterOs.Master;
 /// </summary>
 internal sealed class MasterActor : IAsyncDisposable
 {
-    private readonly Channel<Func<Task>> _queue = Channel.CreateUnbounded<Func<Task>>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Func<Task>> _queue = Channel.CreateUnbounded<Func<Task>>();
     private readonly Task _loop;
     private readonly Action<bool> _afterEach;
 

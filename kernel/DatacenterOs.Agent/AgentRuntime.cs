@@ -1,0 +1,714 @@
+using DatacenterOs.Kernel;
+using DatacenterOs.Kernel.Contracts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DatacenterOs.Agent;
+
+/// <summary>A task as the agent sees it: what runs, where, and its latest status.</summary>
+/// <param name="FrameworkId">Framework id.</param>
+/// <param name="TaskId">Task id.</param>
+/// <param name="Role">Role of the task's allocation.</param>
+/// <param name="Task">The task as launched.</param>
+/// <param name="Status">Latest status (with the uuid of the update that carried it, when reliable).</param>
+/// <param name="SandboxDirectory">Absolute sandbox directory, when the task got one.</param>
+/// <param name="Pid">Pid of the task's process (group leader), when it got one.</param>
+public sealed record AgentTask(string FrameworkId, string TaskId, string Role, TaskInfoDto Task, TaskStatusDto Status, string? SandboxDirectory, int? Pid)
+{
+    /// <summary>Latest state, e.g. <c>TASK_RUNNING</c>.</summary>
+    public string State => Status.State;
+
+    /// <summary>Sandbox-relative path for <c>/files/read</c> and <c>/files/browse</c>: <c>&lt;frameworkId&gt;/&lt;taskId&gt;</c>.</summary>
+    public string SandboxPath => FrameworkId + "/" + TaskId;
+}
+
+/// <summary>
+/// One agent, in process: recovers checkpointed tasks, subscribes to the master and follows its commands (LAUNCH,
+/// KILL, ACKNOWLEDGE, SHUTDOWN_FRAMEWORK), reports task status reliably, and serves sandbox files and <c>/state</c>
+/// over its own HTTP port. Start with <see cref="StartAsync"/>; <see cref="StopAsync"/> stops the agent but never its
+/// tasks, which a new <see cref="AgentRuntime"/> on the same work directory re-adopts.
+/// </summary>
+/// <example>
+/// <code>
+/// var agent = new AgentRuntime(new AgentOptions { WorkDir = "/var/lib/dcos/agent", MasterUrls = ["http://10.0.0.1:5050"] },
+///     TimeProvider.System, loggerFactory);
+/// await agent.StartAsync(ct);
+/// …
+/// await agent.StopAsync(ct);
+/// </code>
+/// </example>
+public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
+{
+    private readonly AgentOptions _options;
+    private readonly AgentPaths _paths;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly MasterConnection? _master;
+    private readonly Lock _lock = new();
+    private readonly Lock _reportLock = new();
+    private readonly Dictionary<(string Framework, string Task), TrackedTask> _tasks = [];
+    private string? _agentId;
+    private long _lastHeartbeatTicks;
+    private CancellationTokenSource? _stopping;
+    private Task? _loop;
+    private WebApplication? _web;
+    private int _state; // 0 new, 1 started, 2 stopped
+
+    /// <summary>Creates an agent; nothing runs until <see cref="StartAsync"/>.</summary>
+    /// <param name="options">Configuration.</param>
+    /// <param name="timeProvider">Clock for timers (status update retries, heartbeat timeout, backoff, kill grace, polling); default the system clock.</param>
+    /// <param name="loggerFactory">Loggers; default none.</param>
+    /// <param name="masterHandler">HTTP handler for master calls (tests); default a new socket handler.</param>
+    /// <param name="uuidBytes">Source of the 16 random bytes of status update uuids; default a cryptographic generator.</param>
+    /// <exception cref="ArgumentException">A master URL is malformed.</exception>
+    public AgentRuntime(
+        AgentOptions options,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null,
+        HttpMessageHandler? masterHandler = null,
+        Func<byte[]>? uuidBytes = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _paths = new AgentPaths(options.WorkDir);
+        _time = timeProvider ?? TimeProvider.System;
+        loggerFactory ??= NullLoggerFactory.Instance;
+        _logger = loggerFactory.CreateLogger<AgentRuntime>();
+        Containerizer = new ProcessContainerizer(options, _time, loggerFactory.CreateLogger<ProcessContainerizer>());
+        StatusUpdates = new StatusUpdateManager(options.WorkDir, SendUpdateAsync, _time, uuidBytes, loggerFactory.CreateLogger<StatusUpdateManager>())
+        {
+            TerminalAcknowledged = OnTerminalAcknowledged,
+        };
+        Files = new SandboxFiles(_paths.SandboxesDir);
+        if (options.MasterUrls.Count > 0)
+        {
+            _master = new MasterConnection(options.MasterUrls, _time, loggerFactory.CreateLogger<MasterConnection>(), masterHandler);
+        }
+    }
+
+    /// <summary>Raised (on a background thread) whenever a task's status changes or the task is garbage-collected.</summary>
+    public event EventHandler<AgentTask>? TaskUpdated;
+
+    /// <summary>The configuration.</summary>
+    public AgentOptions Options => _options;
+
+    /// <summary>The agent id the master gave (kept in <c>meta/agent_id</c> and reused on re-subscription); null before the first subscription.</summary>
+    public string? AgentId
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _agentId;
+            }
+        }
+    }
+
+    /// <summary>Resources of this agent (detected plus the <c>--resources</c> override); set by <see cref="StartAsync"/>.</summary>
+    public Resources Resources { get; private set; } = Resources.Empty;
+
+    /// <summary>Tasks the agent tracks: running ones and terminal ones whose last update is not yet acknowledged.</summary>
+    public IReadOnlyList<AgentTask> Tasks
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _tasks.Values.Select(t => t.Snapshot())];
+            }
+        }
+    }
+
+    /// <summary>Port the agent's own HTTP server listens on (resolved when <see cref="AgentOptions.Port"/> is 0); null when not serving.</summary>
+    public int? HttpPort { get; private set; }
+
+    /// <summary>True while subscribed to a master.</summary>
+    public bool IsSubscribed => _master?.IsSubscribed ?? false;
+
+    /// <summary>When the last HEARTBEAT arrived, or null.</summary>
+    public DateTimeOffset? LastHeartbeatAt
+    {
+        get
+        {
+            var ticks = Interlocked.Read(ref _lastHeartbeatTicks);
+            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>The process containerizer running the tasks.</summary>
+    public ProcessContainerizer Containerizer { get; }
+
+    /// <summary>The reliable status update manager.</summary>
+    public StatusUpdateManager StatusUpdates { get; }
+
+    /// <summary>Sandbox file access behind <c>/files/read</c> and <c>/files/browse</c>.</summary>
+    public SandboxFiles Files { get; }
+
+    /// <summary>
+    /// Recovers (agent id, unacknowledged updates, tasks: re-adopting live processes and reporting those that ended
+    /// while the agent was down), detects resources, starts the HTTP server when <see cref="AgentOptions.ServeHttp"/>,
+    /// and starts subscribing to the master in the background.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Already started.</exception>
+    /// <exception cref="ResourceParseException"><see cref="AgentOptions.ResourcesText"/> is malformed.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("the agent was already started; create a new AgentRuntime to restart");
+        }
+
+        Directory.CreateDirectory(_paths.MetaDir);
+        Directory.CreateDirectory(_paths.SandboxesDir);
+        lock (_lock)
+        {
+            _agentId = ReadAgentId();
+        }
+
+        Resources = ResourceDetector.Detect(_options);
+        LogStarting(_paths.WorkDir, Resources.ToString(), _agentId ?? "(none yet)");
+
+        StatusUpdates.Pause(); // until a master subscription
+        var pending = StatusUpdates.Recover();
+        var recovery = await Containerizer.RecoverAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var checkpoint in recovery.Terminated)
+        {
+            var fw = checkpoint.FrameworkId.Value;
+            var taskId = checkpoint.Task.TaskId.Value;
+            if (StatusUpdates.Pending(fw, taskId).Count == 0)
+            {
+                Containerizer.Forget(fw, taskId); // terminal and acknowledged before the restart
+                continue;
+            }
+
+            lock (_lock)
+            {
+                _tasks[(fw, taskId)] = new TrackedTask(checkpoint.FrameworkId, checkpoint.Role, checkpoint.Task, null, checkpoint.LatestStatus!);
+            }
+        }
+
+        foreach (var container in recovery.Containers)
+        {
+            var latest = container.Checkpoint.LatestStatus
+                ?? NewStatus(container.TaskId, TaskStates.Running, "recovered", null, "SOURCE_AGENT");
+            var tracked = new TrackedTask(container.Checkpoint.FrameworkId, container.Role, container.Task, container, latest);
+            lock (_lock)
+            {
+                _tasks[(container.FrameworkId, container.TaskId)] = tracked;
+            }
+
+            Watch(tracked, container);
+        }
+
+        LogRecovered(recovery.Containers.Count(c => !c.Termination.IsCompleted), recovery.Containers.Count(c => c.Termination.IsCompleted), pending);
+
+        if (_options.ServeHttp)
+        {
+            await StartHttpAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_master is not null)
+        {
+            _stopping = new CancellationTokenSource();
+            var token = _stopping.Token;
+            _loop = Task.Run(() => _master.RunAsync(BuildSubscribeCall, HandleEventAsync, OnDisconnected, token), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Stops subscribing, serving and retrying. Tasks keep running (they outlive the agent).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _state, 2) != 1)
+        {
+            return;
+        }
+
+        if (_stopping is not null)
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+        }
+
+        if (_loop is not null)
+        {
+            try
+            {
+                await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        if (_web is not null)
+        {
+            await _web.StopAsync(cancellationToken).ConfigureAwait(false);
+            await _web.DisposeAsync().ConfigureAwait(false);
+            _web = null;
+        }
+
+        StatusUpdates.Dispose();
+        Containerizer.Dispose();
+        _master?.Dispose();
+        _stopping?.Dispose();
+        LogStopped();
+    }
+
+    /// <summary>Stops the agent (not its tasks).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Volatile.Read(ref _state) == 1)
+        {
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        else
+        {
+            Interlocked.Exchange(ref _state, 2);
+            StatusUpdates.Dispose();
+            Containerizer.Dispose();
+            _master?.Dispose();
+        }
+    }
+
+    /// <summary>The SUBSCRIBE body: agent info (stored id, host, port, resources, attributes), every tracked task with its latest status, the secret.</summary>
+    public AgentSubscribeCall BuildSubscribeCall()
+    {
+        var id = AgentId;
+        var info = new AgentInfoDto
+        {
+            Id = id is null ? null : new IdDto(id),
+            Hostname = _options.EffectiveHostname,
+            Port = HttpPort ?? _options.Port,
+            Resources = ResourceConversions.ToDtos(Resources),
+            Attributes = ResourceConversions.ToAttributes(_options.Attributes),
+        };
+        List<AgentTaskDto> tasks;
+        lock (_lock)
+        {
+            tasks = [.. _tasks.Values.Select(t => new AgentTaskDto(t.FrameworkId, t.Role, t.Task, t.Latest))];
+        }
+
+        return new AgentSubscribeCall(info, tasks, _options.Secret);
+    }
+
+    /// <summary>
+    /// Applies one master event: SUBSCRIBED (store the id, resume status updates), LAUNCH, KILL, ACKNOWLEDGE,
+    /// SHUTDOWN_FRAMEWORK, HEARTBEAT, ERROR. Called by the master connection; public so a host or test can drive the
+    /// agent directly. Never throws for a bad event (it is logged).
+    /// </summary>
+    public async Task HandleEventAsync(AgentEvent agentEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(agentEvent);
+        try
+        {
+            switch (agentEvent.Type)
+            {
+                case AgentTypes.Subscribed when agentEvent.Subscribed is { } subscribed:
+                    OnSubscribed(subscribed.AgentId.Value);
+                    break;
+                case AgentTypes.Launch when agentEvent.Launch is { } launch:
+                    await LaunchAsync(launch.FrameworkId, launch.Role, launch.Task, cancellationToken).ConfigureAwait(false);
+                    break;
+                case AgentTypes.Kill when agentEvent.Kill is { } kill:
+                    Kill(kill.FrameworkId, kill.TaskId.Value, kill.KillPolicy);
+                    break;
+                case AgentTypes.Acknowledge when agentEvent.Acknowledge is { } ack:
+                    StatusUpdates.Acknowledge(ack.FrameworkId.Value, ack.TaskId.Value, ack.Uuid);
+                    break;
+                case AgentTypes.ShutdownFramework when agentEvent.ShutdownFramework is { } framework:
+                    ShutdownFramework(framework.Value);
+                    break;
+                case AgentTypes.Heartbeat:
+                    Interlocked.Exchange(ref _lastHeartbeatTicks, _time.GetUtcNow().UtcTicks);
+                    break;
+                case AgentTypes.Error:
+                    break; // logged by the connection, which re-subscribes after a backoff
+                default:
+                    LogIgnoredEvent(agentEvent.Type);
+                    break;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // one bad event must not end the agent's event loop
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogEventFailed(agentEvent.Type, e);
+        }
+    }
+
+    /// <summary>
+    /// Launches a task (what LAUNCH does): TASK_RUNNING once its process started, then its terminal state when it ends;
+    /// TASK_FAILED (or TASK_ERROR for an invalid task) with a readable message if it cannot start.
+    /// </summary>
+    public async Task LaunchAsync(IdDto frameworkId, string role, TaskInfoDto task, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(frameworkId);
+        ArgumentNullException.ThrowIfNull(task);
+        var taskId = task.TaskId?.Value ?? "";
+        if ((IdValidation.Problem(frameworkId.Value) ?? IdValidation.Problem(taskId)) is { } problem)
+        {
+            // Not checkpointable (the ids are directory names): one unreliable TASK_ERROR.
+            LogInvalidTask(taskId, problem);
+            var status = NewStatus(taskId, TaskStates.Error, $"invalid task: id {problem}", ContainerLaunchException.ReasonTaskInvalid, "SOURCE_AGENT");
+            await SendUpdateAsync(new AgentUpdateCall(frameworkId, status), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_tasks.TryGetValue((frameworkId.Value, taskId), out var existing) && !TaskStates.IsTerminal(existing.Latest.State))
+            {
+                LogDuplicateLaunch(taskId, frameworkId.Value);
+                return;
+            }
+        }
+
+        TaskContainer container;
+        try
+        {
+            container = await Containerizer.LaunchAsync(frameworkId, role, task, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ContainerLaunchException e)
+        {
+            var failed = new TrackedTask(frameworkId, role, task, null, NewStatus(taskId, TaskStates.Staging, null, null, null));
+            lock (_lock)
+            {
+                _tasks[(frameworkId.Value, taskId)] = failed;
+            }
+
+            var state = e.Reason == ContainerLaunchException.ReasonTaskInvalid ? TaskStates.Error : TaskStates.Failed;
+            Report(failed, state, e.Message, e.Reason, "SOURCE_AGENT");
+            return;
+        }
+
+        var tracked = new TrackedTask(frameworkId, role, task, container, NewStatus(taskId, TaskStates.Staging, null, null, null));
+        lock (_lock)
+        {
+            _tasks[(frameworkId.Value, taskId)] = tracked;
+        }
+
+        Report(tracked, TaskStates.Running, null, null, "SOURCE_EXECUTOR");
+        Watch(tracked, container);
+    }
+
+    /// <summary>
+    /// Kills a task (what KILL does): SIGTERM to its process group, SIGKILL after the grace period, then TASK_KILLED.
+    /// An unknown task is answered with TASK_LOST "unknown task".
+    /// </summary>
+    public void Kill(IdDto frameworkId, string taskId, KillPolicyDto? killPolicy = null)
+    {
+        ArgumentNullException.ThrowIfNull(frameworkId);
+        var grace = killPolicy?.GracePeriod is { } g ? TimeSpan.FromTicks(Math.Max(0, g.Nanoseconds / 100)) : (TimeSpan?)null;
+        var kill = Containerizer.KillAsync(frameworkId.Value, taskId, grace);
+        if (kill is not null)
+        {
+            _ = ObserveAsync(kill, taskId);
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_tasks.ContainsKey((frameworkId.Value, taskId)))
+            {
+                return; // known but never started (launch failed): already terminal
+            }
+        }
+
+        if ((IdValidation.Problem(frameworkId.Value) ?? IdValidation.Problem(taskId)) is not null)
+        {
+            return;
+        }
+
+        LogUnknownKill(taskId, frameworkId.Value);
+        var unknown = new TrackedTask(frameworkId, "*", new TaskInfoDto { TaskId = new IdDto(taskId) }, null, NewStatus(taskId, TaskStates.Staging, null, null, null));
+        Report(unknown, TaskStates.Lost, "unknown task", "REASON_TASK_UNKNOWN", "SOURCE_AGENT");
+    }
+
+    /// <summary>Maps <c>GET /files/read</c>, <c>GET /files/browse</c> and <c>GET /state</c> onto <paramref name="endpoints"/>.</summary>
+    public void MapAgentEndpoints(IEndpointRouteBuilder endpoints) => AgentEndpoints.Map(endpoints, this);
+
+    /// <summary>The agent's state as served on <c>/state</c>.</summary>
+    public AgentStateDto GetState() => new()
+    {
+        Id = AgentId,
+        Hostname = _options.EffectiveHostname,
+        Port = HttpPort ?? _options.Port,
+        Resources = ResourceConversions.ToDtos(Resources),
+        Attributes = ResourceConversions.ToAttributes(_options.Attributes),
+        Subscribed = IsSubscribed,
+        MasterUrl = _master?.CurrentMaster?.ToString(),
+        Tasks = [.. Tasks.Select(t => new AgentStateTaskDto
+        {
+            FrameworkId = t.FrameworkId,
+            Id = t.TaskId,
+            Name = t.Task.Name,
+            Role = t.Role,
+            State = t.State,
+            Status = t.Status,
+            Resources = t.Task.Resources,
+            Sandbox = t.SandboxPath,
+            Directory = t.SandboxDirectory,
+            Pid = t.Pid,
+        })],
+    };
+
+    private void OnSubscribed(string agentId)
+    {
+        string? previous;
+        lock (_lock)
+        {
+            previous = _agentId;
+            _agentId = agentId;
+        }
+
+        if (!string.Equals(previous, agentId, StringComparison.Ordinal))
+        {
+            if (previous is not null)
+            {
+                LogAgentIdChanged(previous, agentId);
+            }
+
+            try
+            {
+                AtomicFile.WriteAllText(_paths.AgentIdFile, agentId);
+            }
+            catch (IOException e)
+            {
+                LogAgentIdNotSaved(e.Message);
+            }
+        }
+
+        StatusUpdates.Resume();
+    }
+
+    private void OnDisconnected() => StatusUpdates.Pause();
+
+    private void ShutdownFramework(string frameworkId)
+    {
+        foreach (var container in Containerizer.Containers.Where(c => c.FrameworkId == frameworkId && !c.Termination.IsCompleted))
+        {
+            var kill = Containerizer.KillAsync(frameworkId, container.TaskId);
+            if (kill is not null)
+            {
+                _ = ObserveAsync(kill, container.TaskId);
+            }
+        }
+    }
+
+    private async Task ObserveAsync(Task<TaskTermination> kill, string taskId)
+    {
+        try
+        {
+            await kill.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // fire-and-forget kill: log, never crash
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogKillFailed(taskId, e);
+        }
+    }
+
+    private void Watch(TrackedTask tracked, TaskContainer container) => _ = WatchAsync(tracked, container);
+
+    private async Task WatchAsync(TrackedTask tracked, TaskContainer container)
+    {
+        var termination = await container.Termination.ConfigureAwait(false);
+        try
+        {
+            Terminated(tracked, container, termination);
+        }
+        catch (ObjectDisposedException)
+        {
+            // stopped meanwhile: the next agent run recovers and reports it
+        }
+    }
+
+    private void Terminated(TrackedTask tracked, TaskContainer container, TaskTermination termination)
+    {
+        if (Volatile.Read(ref _state) == 2)
+        {
+            return; // stopped: the next agent run recovers and reports it
+        }
+
+        var pendingTerminal = StatusUpdates.Pending(container.FrameworkId, container.TaskId).LastOrDefault(u => TaskStates.IsTerminal(u.Status.State));
+        if (pendingTerminal is not null)
+        {
+            // Reported before a restart, but the checkpoint did not record it yet.
+            lock (_lock)
+            {
+                tracked.Latest = pendingTerminal.Status;
+            }
+
+            Containerizer.RecordStatus(container.FrameworkId, container.TaskId, pendingTerminal.Status);
+            return;
+        }
+
+        Report(tracked, termination.State, termination.Message, termination.Reason, "SOURCE_EXECUTOR");
+    }
+
+    private void Report(TrackedTask tracked, string state, string? message, string? reason, string? source)
+    {
+        var taskId = tracked.Task.TaskId.Value;
+        AgentTask snapshot;
+        lock (_reportLock)
+        {
+            var call = StatusUpdates.Update(tracked.FrameworkId, NewStatus(taskId, state, message, reason, source));
+            lock (_lock)
+            {
+                tracked.Latest = call.Status;
+                snapshot = tracked.Snapshot();
+            }
+
+            if (tracked.Container is not null)
+            {
+                Containerizer.RecordStatus(tracked.FrameworkId.Value, taskId, call.Status);
+            }
+        }
+
+        LogStatus(taskId, state, message ?? "");
+        TaskUpdated?.Invoke(this, snapshot);
+    }
+
+    private void OnTerminalAcknowledged(AgentUpdateCall call)
+    {
+        var fw = call.FrameworkId.Value;
+        var taskId = call.Status.TaskId.Value;
+        AgentTask? removed = null;
+        lock (_lock)
+        {
+            if (_tasks.TryGetValue((fw, taskId), out var tracked)
+                && TaskStates.IsTerminal(tracked.Latest.State)
+                && StatusUpdates.Pending(fw, taskId).Count == 0)
+            {
+                _tasks.Remove((fw, taskId));
+                removed = tracked.Snapshot();
+            }
+        }
+
+        if (removed is not null || Containerizer.Find(fw, taskId) is null)
+        {
+            Containerizer.Forget(fw, taskId); // garbage-collect the checkpoint; the sandbox stays
+        }
+
+        if (removed is not null)
+        {
+            TaskUpdated?.Invoke(this, removed);
+        }
+    }
+
+    private async Task<bool> SendUpdateAsync(AgentUpdateCall update, CancellationToken cancellationToken)
+    {
+        var agentId = AgentId;
+        if (_master is null || agentId is null)
+        {
+            return false;
+        }
+
+        var status = update.Status.AgentId is null ? update.Status with { AgentId = new IdDto(agentId) } : update.Status;
+        var call = new AgentCall { Type = AgentTypes.Update, AgentId = new IdDto(agentId), Update = update with { Status = status } };
+        return await _master.SendAsync(call, cancellationToken).ConfigureAwait(false);
+    }
+
+    private TaskStatusDto NewStatus(string taskId, string state, string? message, string? reason, string? source)
+    {
+        var id = AgentId;
+        return new TaskStatusDto
+        {
+            TaskId = new IdDto(taskId),
+            State = state,
+            Message = message,
+            Reason = reason,
+            Source = source,
+            AgentId = id is null ? null : new IdDto(id),
+            Timestamp = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0,
+        };
+    }
+
+    private string? ReadAgentId()
+    {
+        try
+        {
+            var id = File.Exists(_paths.AgentIdFile) ? File.ReadAllText(_paths.AgentIdFile).Trim() : "";
+            return id.Length == 0 ? null : id;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private async Task StartHttpAsync(CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.Urls.Add($"http://{_options.ListenAddress ?? "0.0.0.0"}:{_options.Port}");
+        MapAgentEndpoints(app);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        _web = app;
+        HttpPort = new Uri(app.Urls.First()).Port;
+        LogServing(app.Urls.First());
+    }
+
+    private sealed class TrackedTask(IdDto frameworkId, string role, TaskInfoDto task, TaskContainer? container, TaskStatusDto latest)
+    {
+        public IdDto FrameworkId { get; } = frameworkId;
+
+        public string Role { get; } = role;
+
+        public TaskInfoDto Task { get; } = task;
+
+        public TaskContainer? Container { get; } = container;
+
+        public TaskStatusDto Latest { get; set; } = latest;
+
+        public AgentTask Snapshot() =>
+            new(FrameworkId.Value, Task.TaskId.Value, Role, Task, Latest, Container?.SandboxDirectory, Container?.Pid);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent starting in {WorkDir} with resources {Resources}, agent id {AgentId}")]
+    private partial void LogStarting(string workDir, string resources, string agentId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Recovered {Running} running task(s), {Ended} that ended while the agent was down, {Pending} unacknowledged update(s)")]
+    private partial void LogRecovered(int running, int ended, int pending);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent HTTP on {Url}")]
+    private partial void LogServing(string url);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent stopped; its tasks keep running")]
+    private partial void LogStopped();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} is {State} {Message}")]
+    private partial void LogStatus(string taskId, string state, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refusing task {TaskId}: id {Problem}")]
+    private partial void LogInvalidTask(string taskId, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring LAUNCH of task {TaskId} of framework {FrameworkId}: it is already running")]
+    private partial void LogDuplicateLaunch(string taskId, string frameworkId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "KILL for unknown task {TaskId} of framework {FrameworkId}: reporting TASK_LOST")]
+    private partial void LogUnknownKill(string taskId, string frameworkId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Killing task {TaskId} failed")]
+    private partial void LogKillFailed(string taskId, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring event of unknown type {Type}")]
+    private partial void LogIgnoredEvent(string type);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Handling {Type} failed")]
+    private partial void LogEventFailed(string type, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The master changed the agent id from {Previous} to {Current}")]
+    private partial void LogAgentIdChanged(string previous, string current);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not save the agent id: {Error}")]
+    private partial void LogAgentIdNotSaved(string error);
+}
