@@ -28,6 +28,9 @@ public static class MesosJson
             RespectNullableAnnotations = false,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
             MaxDepth = 64,
+
+            // Bodies are JSON for machines and people, never embedded in HTML: keep quotes and non-ASCII readable.
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         };
         options.MakeReadOnly(populateMissingResolver: true);
         return options;

@@ -300,6 +300,21 @@ public sealed class ProcessContainerizerTests : IDisposable
     }
 
     [Fact]
+    public async Task Relaunching_an_ended_task_gets_a_new_run_and_latest_points_at_it()
+    {
+        using var containerizer = NewContainerizer();
+        var first = await containerizer.LaunchAsync(Tasks.Framework, "*", Tasks.Shell("t1", "echo one"));
+        await first.Termination.WaitAsync(Tasks.Generous);
+        var second = await containerizer.LaunchAsync(Tasks.Framework, "*", Tasks.Shell("t1", "echo two"));
+        await second.Termination.WaitAsync(Tasks.Generous);
+
+        Assert.NotEqual(first.RunId, second.RunId);
+        var files = new SandboxFiles(containerizer.SandboxesDirectory);
+        Assert.Equal("two\n", files.Read("fw-1/t1/stdout", 0, null).Result!.Data);
+        Assert.Equal("one\n", files.Read($"fw-1/t1/{first.RunId}/stdout", 0, null).Result!.Data);
+    }
+
+    [Fact]
     public async Task Memory_limit_kill_is_reported_with_the_memory_reason_when_cgroups_are_writable()
     {
         var root = "/sys/fs/cgroup/memory/dcos-agent-tests";
