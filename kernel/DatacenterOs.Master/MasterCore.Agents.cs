@@ -85,7 +85,7 @@ internal sealed partial class MasterCore
         var sink = new EventSink(_newId());
         agent.Sink = sink;
         sink.Send(new AgentEvent { Type = AgentTypes.Subscribed, Subscribed = new AgentSubscribedEvent(new IdDto(agent.Id), _options.HeartbeatInterval.TotalSeconds) });
-        _log.LogInformation("agent {AgentId} ({Hostname}) subscribed with {Resources} and {Tasks} tasks", agent.Id, agent.Info.Hostname, total, call.Tasks?.Count ?? 0);
+        _log.LogInformation("agent {AgentId} ({Hostname}) subscribed with {Resources} and {Tasks} tasks", agent.Id, agent.Info.Hostname, total.ToString(), call.Tasks?.Count ?? 0);
         RequestAllocation();
         return (new CallResult(200), sink, agent.Id);
     }

@@ -1,0 +1,155 @@
+using System.Net.Sockets;
+using DatacenterOs.Agent;
+using DatacenterOs.Master;
+
+namespace DatacenterOs.Host;
+
+/// <summary>Which parts a <c>dcosd</c> process runs.</summary>
+internal enum HostMode
+{
+    Standalone,
+    Master,
+    Agent,
+}
+
+/// <summary>Parsed command line of <c>dcosd</c>.</summary>
+internal sealed record HostSettings
+{
+    public HostMode Mode { get; init; }
+
+    public string Listen { get; init; } = "http://127.0.0.1:5050";
+
+    public string WorkDir { get; init; } = "./.dcos";
+
+    public int AgentPort { get; init; } = 5051;
+
+    public string? Resources { get; init; }
+
+    public string? Attributes { get; init; }
+
+    public string? SecretFile { get; init; }
+
+    public string Masters { get; init; } = "";
+
+    public string? Hostname { get; init; }
+
+    public string? AdvertiseIp { get; init; }
+
+    public double AllocationIntervalSeconds { get; init; } = 1;
+
+    public double OfferTimeoutSeconds { get; init; } = 60;
+}
+
+/// <summary>Starts the parts of DatacenterOs a mode asks for and runs until Ctrl+C.</summary>
+internal static class Dcosd
+{
+    public static async Task<int> RunAsync(HostSettings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RunCoreAsync(settings, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or FormatException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            var message = e is IOException { InnerException: SocketException } or SocketException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
+                ? $"cannot listen: {e.Message}"
+                : e.Message;
+            await Console.Error.WriteLineAsync($"dcosd: {message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    private static async Task<int> RunCoreAsync(HostSettings settings, CancellationToken cancellationToken)
+    {
+        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning));
+        var secret = settings.SecretFile is null ? null : (await File.ReadAllTextAsync(settings.SecretFile, cancellationToken).ConfigureAwait(false)).Trim();
+        var workDir = Path.GetFullPath(settings.WorkDir);
+        Directory.CreateDirectory(workDir);
+
+        WebApplication? app = null;
+        MasterRuntime? master = null;
+        SqliteMasterRegistry? registry = null;
+        AgentRuntime? agent = null;
+        try
+        {
+            if (settings.Mode is HostMode.Standalone or HostMode.Master)
+            {
+                if (!Uri.TryCreate(settings.Listen, UriKind.Absolute, out var listen) || listen.Scheme != "http")
+                {
+                    throw new FormatException($"--listen '{settings.Listen}' is not an http:// URL");
+                }
+
+                registry = await SqliteMasterRegistry.OpenAsync(workDir, static () => Guid.NewGuid().ToString("N")[..12], cancellationToken).ConfigureAwait(false);
+                var options = new MasterOptions
+                {
+                    WorkDir = workDir,
+                    AgentSecret = secret,
+                    AllocationInterval = TimeSpan.FromSeconds(settings.AllocationIntervalSeconds),
+                    OfferTimeout = TimeSpan.FromSeconds(settings.OfferTimeoutSeconds),
+                };
+                master = await MasterRuntime.StartAsync(options, registry, TimeProvider.System, loggers, cancellationToken).ConfigureAwait(false);
+                var builder = WebApplication.CreateSlimBuilder();
+                builder.Logging.ClearProviders();
+                builder.WebHost.UseUrls(listen.GetLeftPart(UriPartial.Authority));
+                app = builder.Build();
+                master.MapEndpoints(app);
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+                Console.WriteLine($"DatacenterOs master {master.MasterId} listening on {listen.GetLeftPart(UriPartial.Authority)}");
+            }
+
+            if (settings.Mode is HostMode.Standalone or HostMode.Agent)
+            {
+                var masterUrls = settings.Mode == HostMode.Standalone
+                    ? [new Uri(settings.Listen).GetLeftPart(UriPartial.Authority)]
+                    : settings.Masters.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                agent = new AgentRuntime(
+                    new AgentOptions
+                    {
+                        WorkDir = Path.Combine(workDir, "agent"),
+                        MasterUrls = masterUrls,
+                        Port = settings.AgentPort,
+                        ListenAddress = settings.Mode == HostMode.Standalone ? "127.0.0.1" : null,
+                        ResourcesText = settings.Resources,
+                        Attributes = AgentOptions.ParseAttributes(settings.Attributes),
+                        Hostname = settings.Hostname ?? (settings.Mode == HostMode.Standalone ? "127.0.0.1" : null),
+                        AdvertiseIp = settings.AdvertiseIp,
+                        Secret = secret,
+                    },
+                    TimeProvider.System,
+                    loggers);
+                await agent.StartAsync(cancellationToken).ConfigureAwait(false);
+                Console.WriteLine($"DatacenterOs agent serving sandboxes on port {agent.HttpPort} with {agent.Resources}");
+            }
+
+            var stopped = new TaskCompletionSource();
+            using var registration = cancellationToken.Register(() => stopped.TrySetResult());
+            await stopped.Task.ConfigureAwait(false);
+            return 0;
+        }
+        finally
+        {
+            if (agent is not null)
+            {
+                await agent.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                await agent.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (app is not null)
+            {
+                await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (master is not null)
+            {
+                await master.DisposeAsync().ConfigureAwait(false);
+            }
+
+            registry?.Dispose();
+        }
+    }
+}

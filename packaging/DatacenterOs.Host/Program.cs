@@ -1,0 +1,68 @@
+using System.CommandLine;
+using DatacenterOs.Host;
+
+var listen = new Option<string>("--listen") { Description = "Master URL to listen on", DefaultValueFactory = _ => "http://127.0.0.1:5050" };
+var workDir = new Option<string>("--work-dir") { Description = "State directory (SQLite registry, agent sandboxes)", DefaultValueFactory = _ => "./.dcos" };
+var agentPort = new Option<int>("--agent-port") { Description = "Agent HTTP port (sandbox files)", DefaultValueFactory = _ => 5051 };
+var resources = new Option<string?>("--resources") { Description = "Agent resources in Mesos text form, e.g. 'cpus:4;mem:4096;cpus(web):2'" };
+var attributes = new Option<string?>("--attributes") { Description = "Agent attributes, e.g. 'rack:r1;zone:a'" };
+var secretFile = new Option<string?>("--agent-secret-file") { Description = "File holding the shared secret agents present to the master" };
+var masters = new Option<string>("--master") { Description = "Master URL(s), comma-separated", Required = true };
+var hostname = new Option<string?>("--hostname") { Description = "Host name the agent advertises" };
+var advertiseIp = new Option<string?>("--advertise-ip") { Description = "IP the agent advertises" };
+var allocationInterval = new Option<double>("--allocation-interval") { Description = "Seconds between allocation cycles", DefaultValueFactory = _ => 1 };
+var offerTimeout = new Option<double>("--offer-timeout") { Description = "Seconds before unanswered offers are rescinded (0 = never)", DefaultValueFactory = _ => 60 };
+
+var standalone = new Command("standalone", "Master and one local agent on this machine (the default)")
+{
+    listen, workDir, agentPort, resources, attributes, allocationInterval, offerTimeout,
+};
+standalone.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
+{
+    Mode = HostMode.Standalone,
+    Listen = r.GetValue(listen)!,
+    WorkDir = r.GetValue(workDir)!,
+    AgentPort = r.GetValue(agentPort),
+    Resources = r.GetValue(resources),
+    Attributes = r.GetValue(attributes),
+    AllocationIntervalSeconds = r.GetValue(allocationInterval),
+    OfferTimeoutSeconds = r.GetValue(offerTimeout),
+}, ct));
+
+var master = new Command("master", "A master (frameworks and agents connect to it)")
+{
+    listen, workDir, secretFile, allocationInterval, offerTimeout,
+};
+master.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
+{
+    Mode = HostMode.Master,
+    Listen = r.GetValue(listen)!,
+    WorkDir = r.GetValue(workDir)!,
+    SecretFile = r.GetValue(secretFile),
+    AllocationIntervalSeconds = r.GetValue(allocationInterval),
+    OfferTimeoutSeconds = r.GetValue(offerTimeout),
+}, ct));
+
+var agent = new Command("agent", "An agent that runs tasks for a master")
+{
+    masters, workDir, agentPort, resources, attributes, hostname, advertiseIp, secretFile,
+};
+agent.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
+{
+    Mode = HostMode.Agent,
+    Masters = r.GetValue(masters)!,
+    WorkDir = r.GetValue(workDir)!,
+    AgentPort = r.GetValue(agentPort),
+    Resources = r.GetValue(resources),
+    Attributes = r.GetValue(attributes),
+    Hostname = r.GetValue(hostname),
+    AdvertiseIp = r.GetValue(advertiseIp),
+    SecretFile = r.GetValue(secretFile),
+}, ct));
+
+var root = new RootCommand("dcosd: the DatacenterOs daemon. Without a command it runs 'standalone'.")
+{
+    standalone, master, agent,
+};
+var arguments = args.Length == 0 || args[0].StartsWith('-') && args[0] is not "-h" and not "--help" and not "--version" ? ["standalone", .. args] : args;
+return await root.Parse(arguments).InvokeAsync();
