@@ -1,5 +1,7 @@
 using System.Net.Sockets;
 using DatacenterOs.Agent;
+using DatacenterOs.Agent.Simulation;
+using DatacenterOs.Kernel;
 using DatacenterOs.Master;
 
 namespace DatacenterOs.Host;
@@ -38,6 +40,10 @@ internal sealed record HostSettings
     public double AllocationIntervalSeconds { get; init; } = 1;
 
     public double OfferTimeoutSeconds { get; init; } = 60;
+
+    public int SimulatedAgents { get; init; }
+
+    public string SimulatedResources { get; init; } = "cpus:8;mem:16384;disk:100000;ports:[31000-32000]";
 }
 
 /// <summary>Starts the parts of DatacenterOs a mode asks for and runs until Ctrl+C.</summary>
@@ -74,6 +80,7 @@ internal static class Dcosd
         MasterRuntime? master = null;
         SqliteMasterRegistry? registry = null;
         AgentRuntime? agent = null;
+        var simulated = new List<SimulatedAgent>();
         try
         {
             if (settings.Mode is HostMode.Standalone or HostMode.Master)
@@ -125,6 +132,20 @@ internal static class Dcosd
                 Console.WriteLine($"DatacenterOs agent serving sandboxes on port {agent.HttpPort} with {agent.Resources}");
             }
 
+            if (settings.SimulatedAgents > 0)
+            {
+                var simulatedTotal = Resources.Parse(settings.SimulatedResources);
+                var masterUrl = new Uri(settings.Listen).GetLeftPart(UriPartial.Authority);
+                for (var i = 0; i < settings.SimulatedAgents; i++)
+                {
+                    var sim = new SimulatedAgent($"simulated-{i}", simulatedTotal, [masterUrl], TimeProvider.System);
+                    sim.Start();
+                    simulated.Add(sim);
+                }
+
+                Console.WriteLine($"DatacenterOs: {settings.SimulatedAgents} simulated agents with {simulatedTotal} each");
+            }
+
             var stopped = new TaskCompletionSource();
             using var registration = cancellationToken.Register(() => stopped.TrySetResult());
             await stopped.Task.ConfigureAwait(false);
@@ -132,6 +153,11 @@ internal static class Dcosd
         }
         finally
         {
+            foreach (var sim in simulated)
+            {
+                await sim.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (agent is not null)
             {
                 await agent.StopAsync(CancellationToken.None).ConfigureAwait(false);

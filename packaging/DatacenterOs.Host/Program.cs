@@ -11,11 +11,13 @@ var masters = new Option<string>("--master") { Description = "Master URL(s), com
 var hostname = new Option<string?>("--hostname") { Description = "Host name the agent advertises" };
 var advertiseIp = new Option<string?>("--advertise-ip") { Description = "IP the agent advertises" };
 var allocationInterval = new Option<double>("--allocation-interval") { Description = "Seconds between allocation cycles", DefaultValueFactory = _ => 1 };
+var simulatedAgents = new Option<int>("--simulated-agents") { Description = "Add N in-process simulated agents (run no process; for benchmarks and scale tests)", DefaultValueFactory = _ => 0 };
+var simulatedResources = new Option<string>("--simulated-resources") { Description = "Resources of each simulated agent", DefaultValueFactory = _ => "cpus:8;mem:16384;disk:100000;ports:[31000-32000]" };
 var offerTimeout = new Option<double>("--offer-timeout") { Description = "Seconds before unanswered offers are rescinded (0 = never)", DefaultValueFactory = _ => 60 };
 
 var standalone = new Command("standalone", "Master and one local agent on this machine (the default)")
 {
-    listen, workDir, agentPort, resources, attributes, allocationInterval, offerTimeout,
+    listen, workDir, agentPort, resources, attributes, allocationInterval, offerTimeout, simulatedAgents, simulatedResources,
 };
 standalone.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
 {
@@ -27,6 +29,8 @@ standalone.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
     Attributes = r.GetValue(attributes),
     AllocationIntervalSeconds = r.GetValue(allocationInterval),
     OfferTimeoutSeconds = r.GetValue(offerTimeout),
+    SimulatedAgents = r.GetValue(simulatedAgents),
+    SimulatedResources = r.GetValue(simulatedResources)!,
 }, ct));
 
 var master = new Command("master", "A master (frameworks and agents connect to it)")

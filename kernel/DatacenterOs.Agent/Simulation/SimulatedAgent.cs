@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using DatacenterOs.Kernel;
+using DatacenterOs.Kernel.Contracts;
+using Microsoft.Extensions.Logging;
+
+namespace DatacenterOs.Agent.Simulation;
+
+/// <summary>
+/// An agent that runs no process, for benchmarks and scale tests: it registers and reports status through the same
+/// agent protocol as a real agent (<c>POST /api/v1/agent</c>), answers LAUNCH with TASK_RUNNING at once, KILL with
+/// TASK_KILLED, and, when the task has the label <see cref="DurationLabel"/> (seconds), TASK_FINISHED after that long
+/// on its clock. Updates are sent once (no retry); acknowledgements are accepted and ignored.
+/// </summary>
+public sealed class SimulatedAgent : IAsyncDisposable
+{
+    /// <summary>Task label whose value, in seconds, makes the task finish by itself.</summary>
+    public const string DurationLabel = "DCOS_SIMULATED_DURATION";
+
+    private readonly string _hostname;
+    private readonly Resources _resources;
+    private readonly TimeProvider _time;
+    private readonly MasterConnection _connection;
+    private readonly ConcurrentDictionary<(string Framework, string Task), AgentTaskDto> _tasks = new();
+    private readonly CancellationTokenSource _cts = new();
+    private Task? _run;
+    private long _uuid;
+
+    /// <summary>Creates a simulated agent for <paramref name="masterUrls"/> advertising <paramref name="resources"/>.</summary>
+    public SimulatedAgent(string hostname, Resources resources, IReadOnlyList<string> masterUrls, TimeProvider? time = null, ILogger? logger = null)
+    {
+        _hostname = hostname;
+        _resources = resources;
+        _time = time ?? TimeProvider.System;
+        _connection = new MasterConnection(masterUrls, _time, logger);
+    }
+
+    /// <summary>The id the master gave, once subscribed.</summary>
+    public string? AgentId { get; private set; }
+
+    /// <summary>Number of tasks it pretends to run.</summary>
+    public int RunningTasks => _tasks.Count;
+
+    /// <summary>Starts subscribing in the background (re-subscribing, with its tasks, whenever the stream drops).</summary>
+    public void Start() => _run = _connection.RunAsync(BuildSubscribe, OnEventAsync, null, _cts.Token);
+
+    private AgentSubscribeCall BuildSubscribe() => new(
+        new AgentInfoDto
+        {
+            Id = AgentId is null ? null : new IdDto(AgentId),
+            Hostname = _hostname,
+            Port = 0,
+            Resources = ResourceConversions.ToDtos(_resources),
+        },
+        [.. _tasks.Values],
+        null);
+
+    private async Task OnEventAsync(AgentEvent evt, CancellationToken cancellationToken)
+    {
+        switch (evt.Type)
+        {
+            case AgentTypes.Subscribed:
+                AgentId = evt.Subscribed!.AgentId.Value;
+                break;
+            case AgentTypes.Launch:
+                var launch = evt.Launch!;
+                var running = Status(launch.Task.TaskId, TaskStates.Running, null);
+                _tasks[(launch.FrameworkId.Value, launch.Task.TaskId.Value)] = new AgentTaskDto(launch.FrameworkId, launch.Role, launch.Task, running);
+                await SendAsync(launch.FrameworkId, running, cancellationToken).ConfigureAwait(false);
+                if (launch.Task.Labels?.Labels.FirstOrDefault(l => l.Key == DurationLabel)?.Value is { } text
+                    && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
+                {
+                    ITimer? timer = null;
+                    timer = _time.CreateTimer(
+                        _ =>
+                        {
+                            timer?.Dispose();
+                            _ = EndAsync(launch.FrameworkId, launch.Task.TaskId, TaskStates.Finished, "simulated task finished");
+                        },
+                        null,
+                        TimeSpan.FromSeconds(seconds),
+                        Timeout.InfiniteTimeSpan);
+                }
+
+                break;
+            case AgentTypes.Kill:
+                await EndAsync(evt.Kill!.FrameworkId, evt.Kill.TaskId, TaskStates.Killed, "killed").ConfigureAwait(false);
+                break;
+            case AgentTypes.ShutdownFramework:
+                foreach (var key in _tasks.Keys.Where(k => k.Framework == evt.ShutdownFramework!.Value).ToList())
+                {
+                    await EndAsync(evt.ShutdownFramework!, new IdDto(key.Task), TaskStates.Killed, "framework shut down").ConfigureAwait(false);
+                }
+
+                break;
+        }
+    }
+
+    private async Task EndAsync(IdDto frameworkId, IdDto taskId, string state, string message)
+    {
+        if (_tasks.TryRemove((frameworkId.Value, taskId.Value), out _))
+        {
+            await SendAsync(frameworkId, Status(taskId, state, message), _cts.Token).ConfigureAwait(false);
+        }
+    }
+
+    private TaskStatusDto Status(IdDto taskId, string state, string? message) => new()
+    {
+        TaskId = taskId,
+        State = state,
+        Message = message,
+        Source = "SOURCE_EXECUTOR",
+        Uuid = Convert.ToBase64String(BitConverter.GetBytes(Interlocked.Increment(ref _uuid))),
+        Timestamp = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0,
+    };
+
+    private Task<bool> SendAsync(IdDto frameworkId, TaskStatusDto status, CancellationToken cancellationToken) =>
+        AgentId is null
+            ? Task.FromResult(false)
+            : _connection.SendAsync(new AgentCall { Type = AgentTypes.Update, AgentId = new IdDto(AgentId), Update = new AgentUpdateCall(frameworkId, status) }, cancellationToken);
+
+    /// <summary>Stops; the master sees the stream drop.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _cts.CancelAsync().ConfigureAwait(false);
+        if (_run is not null)
+        {
+            try
+            {
+                await _run.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        _connection.Dispose();
+        _cts.Dispose();
+    }
+}
