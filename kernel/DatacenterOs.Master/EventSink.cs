@@ -24,7 +24,7 @@ internal sealed class EventSink
     {
         if (!IsClosed)
         {
-            _channel.Writer.TryWrite(RecordIo.Frame(MesosJson.Serialize(evt)));
+            _channel.Writer.TryWrite(MesosJson.Serialize(evt));
         }
     }
 
@@ -35,12 +35,15 @@ internal sealed class EventSink
         _channel.Writer.TryComplete();
     }
 
+    /// <summary>The queued events as JSON, for in-process subscribers.</summary>
+    public IAsyncEnumerable<byte[]> ReadAllAsync(CancellationToken cancellationToken) => _channel.Reader.ReadAllAsync(cancellationToken);
+
     /// <summary>Writes queued events to <paramref name="body"/> until closed or cancelled.</summary>
     public async Task PumpAsync(Stream body, CancellationToken cancellationToken)
     {
-        await foreach (var frame in _channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var json in _channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            await body.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            await body.WriteAsync(RecordIo.Frame(json), cancellationToken).ConfigureAwait(false);
             if (_channel.Reader.Count == 0)
             {
                 await body.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -82,6 +82,49 @@ public sealed class MasterRuntime : IAsyncDisposable
         endpoints.MapGet("/metrics", MetricsAsync);
     }
 
+    /// <summary>
+    /// The scheduler API for frameworks hosted in this process: the same calls, events, validation and status codes
+    /// as over HTTP, without a socket.
+    /// </summary>
+    public ISchedulerTransport InProcessTransport => new InProcessSchedulerTransport(this);
+
+    private sealed class InProcessSchedulerTransport(MasterRuntime runtime) : ISchedulerTransport
+    {
+        public async Task<SchedulerSubscription> SubscribeAsync(SchedulerCall subscribe, CancellationToken cancellationToken)
+        {
+            var (result, sink, frameworkId) = await runtime._actor.InvokeAsync(() => runtime._core.SubscribeAsync(subscribe, cancellationToken)).ConfigureAwait(false);
+            if (sink is null)
+            {
+                return new SchedulerSubscription(result.Status, result.Error, null, null, () => ValueTask.CompletedTask);
+            }
+
+            var closed = 0;
+            async ValueTask CloseAsync()
+            {
+                if (Interlocked.Exchange(ref closed, 1) == 0)
+                {
+                    await runtime._actor.InvokeAsync(() => runtime._core.FrameworkDisconnected(frameworkId!, sink)).ConfigureAwait(false);
+                }
+            }
+
+            return new SchedulerSubscription(200, null, sink.StreamId, Events(sink), CloseAsync);
+        }
+
+        public async Task<(int Status, string? Error)> CallAsync(SchedulerCall call, string streamId, CancellationToken cancellationToken)
+        {
+            var outcome = await runtime._actor.InvokeAsync(() => runtime._core.HandleCallAsync(call, streamId, cancellationToken)).ConfigureAwait(false);
+            return (outcome.Status, outcome.Error);
+        }
+
+        private static async IAsyncEnumerable<SchedulerEvent> Events(EventSink sink)
+        {
+            await foreach (var json in sink.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                yield return MesosJson.Deserialize<SchedulerEvent>(json);
+            }
+        }
+    }
+
     /// <summary>Waits until the writer loop has handled everything queued so far, then republishes the snapshot.</summary>
     public async Task SettleAsync()
     {

@@ -20,8 +20,17 @@ var largeAndSmallQuota = new Command("allocator-quota", "Mesos LargeAndSmallQuot
 };
 largeAndSmallQuota.SetAction(r => AllocatorBenchmarks.LargeAndSmallQuota(r.GetValue(quotaAgents), r.GetValue(quotaRoles), r.GetValue(seed)));
 
+var tasks = new Option<int>("--tasks") { Description = "Tasks to launch", DefaultValueFactory = _ => 2_000 };
+var batch = new Option<int>("--batch") { Description = "Tasks launched per ACCEPT", DefaultValueFactory = _ => 50 };
+var command = new Option<string>("--command") { Description = "Shell command every task runs", DefaultValueFactory = _ => "sleep 30" };
+var launch = new Command("launch", "End to end: real master + real agent in process, one framework over HTTP; ACCEPT-to-TASK_RUNNING latency per task vs raw Process.Start")
+{
+    tasks, batch, command,
+};
+launch.SetAction((r, ct) => LaunchBenchmark.RunAsync(r.GetValue(tasks), r.GetValue(batch), r.GetValue(command)!, ct));
+
 var root = new RootCommand("DatacenterOs benchmarks: each prints one line of numbers")
 {
-    declineOffers, largeAndSmallQuota,
+    declineOffers, largeAndSmallQuota, launch,
 };
-return root.Parse(args).Invoke();
+return await root.Parse(args).InvokeAsync();
