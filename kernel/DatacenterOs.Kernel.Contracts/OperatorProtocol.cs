@@ -201,3 +201,65 @@ public static class OperatorTypes
 #pragma warning restore CS1591
 }
 #pragma warning restore CA2227
+
+/// <summary>Mesos operator API <c>Event</c> on the SUBSCRIBE stream (<c>master.proto</c>).</summary>
+public sealed record OperatorEvent
+{
+    /// <summary>SUBSCRIBED, TASK_ADDED, TASK_UPDATED, AGENT_ADDED, AGENT_REMOVED, FRAMEWORK_ADDED, FRAMEWORK_UPDATED, FRAMEWORK_REMOVED, HEARTBEAT.</summary>
+    public string Type { get; init; } = "";
+
+    /// <summary>SUBSCRIBED body: the full state and the heartbeat interval.</summary>
+    public OperatorSubscribedEvent? Subscribed { get; init; }
+
+    /// <summary>TASK_ADDED body.</summary>
+    public TaskAddedEvent? TaskAdded { get; init; }
+
+    /// <summary>TASK_UPDATED body.</summary>
+    public TaskUpdatedEvent? TaskUpdated { get; init; }
+
+    /// <summary>AGENT_ADDED body.</summary>
+    public AgentAddedEvent? AgentAdded { get; init; }
+
+    /// <summary>AGENT_REMOVED body.</summary>
+    public AgentRemovedEvent? AgentRemoved { get; init; }
+
+    /// <summary>FRAMEWORK_ADDED body.</summary>
+    public FrameworkEventBody? FrameworkAdded { get; init; }
+
+    /// <summary>FRAMEWORK_UPDATED body.</summary>
+    public FrameworkEventBody? FrameworkUpdated { get; init; }
+
+    /// <summary>FRAMEWORK_REMOVED body.</summary>
+    public FrameworkRemovedEvent? FrameworkRemoved { get; init; }
+}
+
+/// <summary>SUBSCRIBED body of the operator stream.</summary>
+public sealed record OperatorSubscribedEvent(GetStateDto GetState, double HeartbeatIntervalSeconds);
+
+/// <summary>TASK_ADDED body.</summary>
+public sealed record TaskAddedEvent(TaskDto Task);
+
+/// <summary>TASK_UPDATED body.</summary>
+public sealed record TaskUpdatedEvent(IdDto FrameworkId, TaskStatusDto Status, string State);
+
+/// <summary>AGENT_ADDED body.</summary>
+public sealed record AgentAddedEvent(AgentStateDto Agent);
+
+/// <summary>AGENT_REMOVED body.</summary>
+public sealed record AgentRemovedEvent(IdDto AgentId);
+
+/// <summary>FRAMEWORK_ADDED / FRAMEWORK_UPDATED body.</summary>
+public sealed record FrameworkEventBody(FrameworkStateDto Framework);
+
+/// <summary>FRAMEWORK_REMOVED body.</summary>
+public sealed record FrameworkRemovedEvent(FrameworkInfoDto FrameworkInfo);
+
+/// <summary>Operator event type names.</summary>
+public static class OperatorEventTypes
+{
+#pragma warning disable CS1591
+    public const string Subscribe = "SUBSCRIBE", Subscribed = "SUBSCRIBED", TaskAdded = "TASK_ADDED", TaskUpdated = "TASK_UPDATED",
+        AgentAdded = "AGENT_ADDED", AgentRemoved = "AGENT_REMOVED", FrameworkAdded = "FRAMEWORK_ADDED",
+        FrameworkUpdated = "FRAMEWORK_UPDATED", FrameworkRemoved = "FRAMEWORK_REMOVED", Heartbeat = "HEARTBEAT";
+#pragma warning restore CS1591
+}

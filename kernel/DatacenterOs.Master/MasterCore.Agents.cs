@@ -84,6 +84,7 @@ internal sealed partial class MasterCore
         await _registry.SaveAgentAsync(agent.Id, agent.Info, agent.RegisteredAt, agent.DynamicReserved.IsEmpty ? null : agent.DynamicReserved.ToString(), cancellationToken).ConfigureAwait(false);
         var sink = new EventSink(_newId());
         agent.Sink = sink;
+        EmitAgentAdded(agent);
         sink.Send(new AgentEvent { Type = AgentTypes.Subscribed, Subscribed = new AgentSubscribedEvent(new IdDto(agent.Id), _options.HeartbeatInterval.TotalSeconds) });
         _log.LogInformation("agent {AgentId} ({Hostname}) subscribed with {Resources} and {Tasks} tasks", agent.Id, agent.Info.Hostname, total.ToString(), call.Tasks?.Count ?? 0);
         RequestAllocation();
@@ -129,6 +130,7 @@ internal sealed partial class MasterCore
 
             var entry = new TaskEntry(fid, agent.Id, report.Role, report.Task, resources, report.Status);
             _tasks[key] = entry;
+            EmitTaskAdded(entry);
             if (TaskStates.IsTerminal(report.Status.State))
             {
                 entry.Released = true;
@@ -204,6 +206,8 @@ internal sealed partial class MasterCore
             }
         }
 
+        EmitTaskUpdated(fid, status);
+
         if (_frameworks.TryGetValue(fid, out var framework))
         {
             framework.Sink?.Send(new SchedulerEvent { Type = SchedulerTypes.Update, Update = new UpdateEvent(status) });
@@ -223,6 +227,7 @@ internal sealed partial class MasterCore
         var framework = _frameworks.GetValueOrDefault(task.FrameworkId);
         var state = framework?.PartitionAware == true ? TaskStates.Unreachable : TaskStates.Lost;
         task.Status = task.Status with { State = state, Message = message, Uuid = null, Source = "SOURCE_MASTER", Reason = "REASON_AGENT_REMOVED" };
+        EmitTaskUpdated(task.FrameworkId, task.Status);
         if (framework is not null)
         {
             SendMasterUpdate(framework, task.TaskId, task.AgentId, state, "REASON_AGENT_REMOVED", message);
@@ -246,6 +251,7 @@ internal sealed partial class MasterCore
 
         RemoveAgentFromAllocator(agent);
         _agents.Remove(agent.Id);
+        EmitAgentRemoved(agent.Id);
         foreach (var framework in _frameworks.Values)
         {
             framework.Sink?.Send(new SchedulerEvent { Type = SchedulerTypes.Failure, Failure = new FailureEvent(new IdDto(agent.Id), null, null) });

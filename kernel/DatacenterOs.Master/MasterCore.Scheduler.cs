@@ -34,6 +34,7 @@ internal sealed partial class MasterCore
         var requestedId = call.FrameworkId?.Value ?? info.Id?.Value;
         var now = _time.GetUtcNow();
         FrameworkEntry framework;
+        var isNew = false;
         if (!string.IsNullOrEmpty(requestedId))
         {
             if (!_frameworks.TryGetValue(requestedId, out var existing))
@@ -61,9 +62,11 @@ internal sealed partial class MasterCore
             var seq = await _registry.NextSequenceAsync("framework", cancellationToken).ConfigureAwait(false);
             var id = string.Create(CultureInfo.InvariantCulture, $"{MasterId}-{seq:D4}");
             framework = new FrameworkEntry(id, info with { Id = new IdDto(id) }, now);
+            isNew = true;
             _frameworks[id] = framework;
             Allocator.AddFramework(ToAllocatorInfo(id, framework.Info));
         }
+
 
         await _registry.SaveFrameworkAsync(framework.Id, framework.Info, framework.RegisteredAt, cancellationToken).ConfigureAwait(false);
         var sink = new EventSink(_newId());
@@ -81,6 +84,7 @@ internal sealed partial class MasterCore
             Type = SchedulerTypes.Subscribed,
             Subscribed = new SubscribedEvent(new IdDto(framework.Id), _options.HeartbeatInterval.TotalSeconds),
         });
+        EmitFramework(framework, isNew);
         _log.LogInformation("framework {FrameworkId} ({Name}) subscribed in roles {Roles}", framework.Id, info.Name, string.Join(',', framework.Info.EffectiveRoles()));
         RequestAllocation();
         return (new CallResult(200), sink, framework.Id);
@@ -99,6 +103,7 @@ internal sealed partial class MasterCore
         Allocator.SetFrameworkActive(new FrameworkId(frameworkId), false);
         RescindWhere(o => o.Offer.FrameworkId.Value == frameworkId);
         StartFailoverTimer(framework);
+        EmitFramework(framework, added: false);
         _log.LogInformation("framework {FrameworkId} disconnected; failover timeout {Timeout} s", frameworkId, framework.Info.FailoverTimeout ?? 0);
     }
 
@@ -383,6 +388,7 @@ internal sealed partial class MasterCore
         var entry = new TaskEntry(framework.Id, agentId, role, task, resources, status);
         _tasks[(framework.Id, task.TaskId.Value)] = entry;
         Metrics.TasksLaunched++;
+        EmitTaskAdded(entry);
         if (agent.Sink is { } sink)
         {
             sink.Send(new AgentEvent { Type = AgentTypes.Launch, Launch = new AgentLaunchEvent(new IdDto(framework.Id), role, task) });
@@ -515,6 +521,7 @@ internal sealed partial class MasterCore
         framework.Sink = null;
         Allocator.RemoveFramework(new FrameworkId(framework.Id));
         _frameworks.Remove(framework.Id);
+        EmitFrameworkRemoved(framework);
         await _registry.RemoveFrameworkAsync(framework.Id, CancellationToken.None).ConfigureAwait(false);
         _log.LogInformation("framework {FrameworkId} removed", framework.Id);
     }

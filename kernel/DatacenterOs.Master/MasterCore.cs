@@ -141,6 +141,8 @@ internal sealed partial class MasterCore
         {
             a.Sink?.Send(new AgentEvent { Type = AgentTypes.Heartbeat });
         }
+
+        OperatorHeartbeat();
     }
 
     private void RunAllocation()

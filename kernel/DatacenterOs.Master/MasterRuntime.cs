@@ -234,6 +234,10 @@ public sealed class MasterRuntime : IAsyncDisposable
         var s = _snapshot;
         switch (call.Type)
         {
+            case OperatorEventTypes.Subscribe:
+                var sink = await _actor.InvokeAsync(_core.OperatorSubscribe).ConfigureAwait(false);
+                await StreamAsync(ctx, sink, () => _core.OperatorDisconnected(sink)).ConfigureAwait(false);
+                break;
             case OperatorTypes.GetHealth:
                 await WriteJsonAsync(ctx, 200, new OperatorResponse { Type = call.Type, GetHealth = new GetHealthDto(true) }).ConfigureAwait(false);
                 break;

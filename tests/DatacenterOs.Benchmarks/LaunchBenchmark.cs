@@ -193,20 +193,7 @@ internal static class LaunchBenchmark
         }
         finally
         {
-            foreach (var process in processes)
-            {
-                try
-                {
-                    process.Kill(entireProcessTree: true);
-                }
-                catch (InvalidOperationException)
-                {
-                    // already exited
-                }
-
-                process.WaitForExit();
-                process.Dispose();
-            }
+            KillShells(processes);
         }
 
         return times;
@@ -218,6 +205,48 @@ internal static class LaunchBenchmark
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(command);
         return start;
+    }
+
+    /// <summary>
+    /// Kills the shells and everything they started. Process.Kill(entireProcessTree) scans all of /proc per call, so
+    /// this scans once: after every shell has forked its command (or ended), it kills their descendants, then them.
+    /// </summary>
+    private static void KillShells(List<Process> shells)
+    {
+        var pids = shells.Select(p => p.Id).ToHashSet();
+        var deadline = Stopwatch.GetTimestamp() + (5 * Stopwatch.Frequency);
+        var table = ProcTable.Read();
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            var parents = table.Where(p => pids.Contains(p.Parent)).Select(p => p.Parent).ToHashSet();
+            if (shells.All(s => parents.Contains(s.Id) || s.HasExited))
+            {
+                break;
+            }
+
+            Thread.Sleep(10);
+            table = ProcTable.Read();
+        }
+
+        foreach (var pid in ProcTable.Descendants(table, pids))
+        {
+            ProcTable.Kill(pid);
+        }
+
+        foreach (var shell in shells)
+        {
+            try
+            {
+                shell.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+                // already exited
+            }
+
+            shell.WaitForExit();
+            shell.Dispose();
+        }
     }
 
     internal sealed record LaunchResult(double P50Ms, double P99Ms, double TasksPerSecond);
@@ -252,6 +281,7 @@ internal static class LaunchBenchmark
         private int _failedToStart;
         private string? _firstFailure;
         private int _ackErrors;
+        private bool _tearingDown;
 
         private SqliteMasterRegistry? _registry;
         private MasterRuntime? _master;
@@ -273,15 +303,20 @@ internal static class LaunchBenchmark
             _agentRunning = new long[count];
             _running = new long[count];
             _terminalState = new string?[count];
-            _loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+            // Warnings go to stderr while the benchmark runs; the disconnects of the teardown are expected and not shown.
+            _loggers = LoggerFactory.Create(b => b
+                .AddFilter((_, level) => level >= LogLevel.Warning && !Volatile.Read(ref _tearingDown))
+                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
             _frameworkHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { Timeout = TimeSpan.FromSeconds(60) };
             _agentHandler = new TimingHandler(_updateRoundTrips);
         }
 
         public async Task<LaunchResult?> ExecuteAsync(CancellationToken cancellationToken)
         {
+            var setup = Stopwatch.GetTimestamp();
             var masterUrl = await StartMasterAsync(cancellationToken).ConfigureAwait(false);
             var agentId = await StartAgentAsync(masterUrl, cancellationToken).ConfigureAwait(false);
+            var setupMs = Ms(setup, Stopwatch.GetTimestamp());
             var fsyncMs = MeasureFsync(Path.Combine(_root, "agent", "fsync-probe"));
 
             _framework = await HttpSchedulerConnection.SubscribeAsync(_frameworkHttp, masterUrl, new FrameworkInfoDto
@@ -296,6 +331,7 @@ internal static class LaunchBenchmark
             _reader = Task.Run(() => ReadEventsAsync(_framework, _readerStop.Token), CancellationToken.None);
 
             // ---- launch
+            var subscribed = Stopwatch.GetTimestamp();
             var launch = await LaunchAllAsync(agentId, cancellationToken).ConfigureAwait(false);
             var startTimeout = TimeSpan.FromSeconds(120 + (_count * 0.1));
             var started = await Task.WhenAny(_allStarted.Task, _fatal.Task, Task.Delay(startTimeout, cancellationToken)).ConfigureAwait(false);
@@ -310,6 +346,8 @@ internal static class LaunchBenchmark
 
             RememberTaskGroups();
             var stats = Summarize(launch);
+            await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"launch-detail setup_ms={setupMs:F0} subscribe_to_first_accept_ms={Ms(subscribed, launch.FirstAccept):F0}")).ConfigureAwait(false);
 
             // ---- kill
             var killStart = Stopwatch.GetTimestamp();
@@ -699,6 +737,16 @@ internal static class LaunchBenchmark
                 }
             }
 
+            // Per ACCEPT: time until its first task ran on the agent, and from its first to its last.
+            var batchFirst = new List<double>();
+            var batchSpan = new List<double>();
+            foreach (var group in Enumerable.Range(0, _count).Where(i => _agentRunning[i] != 0).GroupBy(i => _acceptSent[i]))
+            {
+                var first = group.Min(i => _agentRunning[i]);
+                batchFirst.Add(Ms(group.Key, first));
+                batchSpan.Add(Ms(first, group.Max(i => _agentRunning[i])));
+            }
+
             for (var i = 0; i < _count; i++)
             {
                 if (i == 0 || _acceptSent[i - 1] != _acceptSent[i])
@@ -715,7 +763,8 @@ internal static class LaunchBenchmark
                 $"accept_rtt_p50_ms={P(acceptRtt, 0.5):F2} accept_rtt_p99_ms={P(acceptRtt, 0.99):F2} " +
                 $"accept_to_agent_running_p50_ms={P(toAgent, 0.5):F2} p99_ms={P(toAgent, 0.99):F2} " +
                 $"agent_running_to_framework_p50_ms={P(agentToFramework, 0.5):F2} p99_ms={P(agentToFramework, 0.99):F2} " +
-                $"agent_launch_gap_p50_ms={P(gaps, 0.5):F2} p99_ms={P(gaps, 0.99):F2} update_post_rtt_p50_ms={P([.. _updateRoundTrips], 0.5):F2} p99_ms={P([.. _updateRoundTrips], 0.99):F2}"));
+                $"agent_launch_gap_p50_ms={P(gaps, 0.5):F2} p99_ms={P(gaps, 0.99):F2} gap_mean_ms={gaps.DefaultIfEmpty().Average():F2} " +
+                $"batch_first_task_p50_ms={P(batchFirst, 0.5):F2} batch_span_p50_ms={P(batchSpan, 0.5):F2} batch_span_max_ms={batchSpan.DefaultIfEmpty().Max():F2} update_post_rtt_p50_ms={P([.. _updateRoundTrips], 0.5):F2} p99_ms={P([.. _updateRoundTrips], 0.99):F2}"));
             return new LaunchResult(Percentile(sorted, 0.5), Percentile(sorted, 0.99), perSecond);
         }
 
@@ -782,35 +831,12 @@ internal static class LaunchBenchmark
             }
 
             var found = 0;
-            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            foreach (var proc in ProcTable.Read())
             {
-                if (!int.TryParse(Path.GetFileName(dir), out var pid))
-                {
-                    continue;
-                }
-
-                string stat;
-                try
-                {
-                    stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    continue;
-                }
-
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (fields[0] != "Z" && int.TryParse(fields[2], out var group) && groups.Contains(group))
+                if (proc.State != 'Z' && groups.Contains(proc.Group))
                 {
                     found++;
-                    try
-                    {
-                        using var process = Process.GetProcessById(pid);
-                        process.Kill();
-                    }
-                    catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
-                    {
-                    }
+                    ProcTable.Kill(proc.Pid);
                 }
             }
 
@@ -822,6 +848,7 @@ internal static class LaunchBenchmark
 
         public async ValueTask DisposeAsync()
         {
+            Volatile.Write(ref _tearingDown, true);
             if (_readerStop is not null)
             {
                 await _readerStop.CancelAsync().ConfigureAwait(false);
