@@ -280,8 +280,7 @@ internal sealed partial class MasterCore
         if (!pool.IsEmpty)
         {
             var refuse = accept.Filters?.RefuseSeconds;
-            var held = Allocator.AllocatedOn(agentId).GetValueOrDefault((fid, role)) ?? Resources.Empty;
-            var toRecover = held.Contains(pool) ? pool : Resources.Empty;
+            var toRecover = Allocator.HeldBy(fid, agentId, role).Contains(pool) ? pool : Resources.Empty;
             if (!toRecover.IsEmpty)
             {
                 Allocator.RecoverResources(fid, agentId, role, toRecover,
@@ -539,8 +538,7 @@ internal sealed partial class MasterCore
         var aid = new AgentId(task.AgentId);
         if (IsKnownFramework(fid) && _agents.TryGetValue(task.AgentId, out var agent) && agent.InAllocator)
         {
-            var held = Allocator.AllocatedOn(aid).GetValueOrDefault((fid, task.Role));
-            if (held is not null && held.Contains(task.Resources))
+            if (Allocator.HeldBy(fid, aid, task.Role).Contains(task.Resources))
             {
                 Allocator.RecoverResources(fid, aid, task.Role, task.Resources);
             }

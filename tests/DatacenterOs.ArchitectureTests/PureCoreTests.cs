@@ -54,3 +54,19 @@ public sealed class PureCoreTests
         Assert.True(undocumented.Count == 0, "undocumented: " + string.Join(", ", undocumented));
     }
 }
+
+/// <summary>Dependency direction between projects: frameworks reach the kernel only through the client and contracts.</summary>
+public sealed class DependencyDirectionTests
+{
+    [Theory]
+    [InlineData("DatacenterOs.Frameworks.Client", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Storage" })]
+    [InlineData("DatacenterOs.Kernel.Contracts", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Storage", "DatacenterOs.Frameworks.Client" })]
+    [InlineData("DatacenterOs.Master", new[] { "DatacenterOs.Agent", "DatacenterOs.Frameworks.Client" })]
+    [InlineData("DatacenterOs.Agent", new[] { "DatacenterOs.Master", "DatacenterOs.Storage", "DatacenterOs.Frameworks.Client" })]
+    public void Projects_do_not_reference_what_the_architecture_forbids(string assemblyName, string[] forbidden)
+    {
+        var references = Assembly.Load(assemblyName).GetReferencedAssemblies().Select(a => a.Name!).ToList();
+        var offending = references.Intersect(forbidden).ToList();
+        Assert.True(offending.Count == 0, $"{assemblyName} references {string.Join(", ", offending)}");
+    }
+}

@@ -209,7 +209,7 @@ internal static class LaunchBenchmark
 
     /// <summary>
     /// Kills the shells and everything they started. Process.Kill(entireProcessTree) scans all of /proc per call, so
-    /// this scans once: after every shell has forked its command (or ended), it kills their descendants, then them.
+    /// this scans once: after every shell has forked its command (or ended), it kills them, then their descendants.
     /// </summary>
     private static void KillShells(List<Process> shells)
     {
@@ -228,11 +228,8 @@ internal static class LaunchBenchmark
             table = ProcTable.Read();
         }
 
-        foreach (var pid in ProcTable.Descendants(table, pids))
-        {
-            ProcTable.Kill(pid);
-        }
-
+        // Shells first (a shell outliving its command would print "Killed"), then what they had started.
+        var descendants = ProcTable.Descendants(table, pids);
         foreach (var shell in shells)
         {
             try
@@ -243,7 +240,15 @@ internal static class LaunchBenchmark
             {
                 // already exited
             }
+        }
 
+        foreach (var pid in descendants)
+        {
+            ProcTable.Kill(pid);
+        }
+
+        foreach (var shell in shells)
+        {
             shell.WaitForExit();
             shell.Dispose();
         }
@@ -308,7 +313,7 @@ internal static class LaunchBenchmark
                 .AddFilter((_, level) => level >= LogLevel.Warning && !Volatile.Read(ref _tearingDown))
                 .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
             _frameworkHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { Timeout = TimeSpan.FromSeconds(60) };
-            _agentHandler = new TimingHandler(_updateRoundTrips);
+            _agentHandler = new TimingHandler(OnAgentUpdateSent);
         }
 
         public async Task<LaunchResult?> ExecuteAsync(CancellationToken cancellationToken)
@@ -405,7 +410,6 @@ internal static class LaunchBenchmark
                 TimeProvider.System,
                 _loggers,
                 _agentHandler);
-            _agent.TaskUpdated += OnAgentTaskUpdated;
             await _agent.StartAsync(cancellationToken).ConfigureAwait(false);
             var deadline = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
             while (!_agent.IsSubscribed || _agent.AgentId is null)
@@ -656,15 +660,16 @@ internal static class LaunchBenchmark
             }
         }
 
-        private void OnAgentTaskUpdated(object? sender, AgentTask task)
+        /// <summary>The agent sends (answered 0) or the master answered an UPDATE; sending TASK_RUNNING is when the agent had started the task.</summary>
+        private void OnAgentUpdateSent(AgentCall call, long sent, long answered)
         {
-            if (task.State == TaskStates.Running)
+            if (answered != 0)
             {
-                var index = IndexOf(task.TaskId);
-                if (index >= 0)
-                {
-                    Interlocked.CompareExchange(ref _agentRunning[index], Stopwatch.GetTimestamp(), 0);
-                }
+                _updateRoundTrips.Add(Ms(sent, answered));
+            }
+            else if (call.Update?.Status is { State: TaskStates.Running } status && IndexOf(status.TaskId.Value) is >= 0 and var index)
+            {
+                Interlocked.CompareExchange(ref _agentRunning[index], sent, 0);
             }
         }
 
@@ -912,16 +917,36 @@ internal static class LaunchBenchmark
         }
     }
 
-    /// <summary>The agent's HTTP handler to the master, timing every call that is not the subscription stream (the UPDATEs).</summary>
-    private sealed class TimingHandler(ConcurrentBag<double> updateRoundTrips) : DelegatingHandler(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) })
+    /// <summary>
+    /// The agent's HTTP handler to the master: reports every UPDATE call when it is sent (answered timestamp 0) and
+    /// again when the master answered.
+    /// </summary>
+    private sealed class TimingHandler(Action<AgentCall, long, long> onUpdate) : DelegatingHandler(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) })
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var before = Stopwatch.GetTimestamp();
-            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (!response.Headers.Contains("Mesos-Stream-Id"))
+            AgentCall? call = null;
+            if (request.Content is ByteArrayContent content)
             {
-                updateRoundTrips.Add(Ms(before, Stopwatch.GetTimestamp()));
+                try
+                {
+                    call = MesosJson.Deserialize<AgentCall>(await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
+                }
+                catch (System.Text.Json.JsonException)
+                {
+                }
+            }
+
+            if (call?.Type == AgentTypes.Update)
+            {
+                onUpdate(call, before, 0);
+            }
+
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (call?.Type == AgentTypes.Update)
+            {
+                onUpdate(call, before, Stopwatch.GetTimestamp());
             }
 
             return response;

@@ -136,6 +136,15 @@ public sealed partial class Allocator
     public IReadOnlyDictionary<(FrameworkId Framework, string Role), Res> AllocatedOn(AgentId agentId) =>
         GetAgent(agentId).Allocated.ToDictionary(kv => (_frameworks[kv.Key.Framework]!.Id, _roles[kv.Key.Role].Name), kv => kv.Value);
 
+    /// <summary>What <paramref name="frameworkId"/> holds (offered or allocated) on the agent for <paramref name="role"/>; empty when nothing or unknown.</summary>
+    public Res HeldBy(FrameworkId frameworkId, AgentId agentId, string role) =>
+        _agentById.TryGetValue(agentId, out var agent)
+        && _frameworkById.TryGetValue(frameworkId, out var fw)
+        && _roleByName.TryGetValue(role, out var r)
+        && agent.Allocated.TryGetValue((fw.Index, r.Index), out var held)
+            ? held
+            : Res.Empty;
+
     /// <summary>Ids of all agents, in the order they were added.</summary>
     public IEnumerable<AgentId> AgentIds => _agents.Where(static a => a is not null).Select(static a => a!.Id);
 
