@@ -25,7 +25,7 @@ internal sealed class MasterActor : IAsyncDisposable
     public Task<T> InvokeAsync<T>(Func<T> work)
     {
         var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(() =>
+        PostOrFail(tcs, () =>
         {
             try
             {
@@ -45,7 +45,7 @@ internal sealed class MasterActor : IAsyncDisposable
     public Task<T> InvokeAsync<T>(Func<Task<T>> work)
     {
         var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(async () =>
+        PostOrFail(tcs, async () =>
         {
             try
             {
@@ -66,8 +66,16 @@ internal sealed class MasterActor : IAsyncDisposable
         return true;
     });
 
-    /// <summary>Queues <paramref name="work"/> without waiting.</summary>
-    public void Post(Func<Task> work) => _queue.Writer.TryWrite(work);
+    /// <summary>Queues <paramref name="work"/> without waiting; false once the loop is shut down.</summary>
+    public bool Post(Func<Task> work) => _queue.Writer.TryWrite(work);
+
+    private void PostOrFail<T>(TaskCompletionSource<T> tcs, Func<Task> work)
+    {
+        if (!Post(work))
+        {
+            tcs.TrySetException(new ObjectDisposedException(nameof(MasterActor), "the master is shutting down"));
+        }
+    }
 
     private async Task RunAsync()
     {

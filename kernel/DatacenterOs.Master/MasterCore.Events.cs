@@ -90,5 +90,24 @@ internal sealed partial class MasterCore
     private void EmitFrameworkRemoved(FrameworkEntry framework) =>
         Emit(new OperatorEvent { Type = OperatorEventTypes.FrameworkRemoved, FrameworkRemoved = new FrameworkRemovedEvent(framework.Info) });
 
+    /// <summary>Ends every open stream (framework, agent, operator) so their HTTP responses complete at shutdown.</summary>
+    public void CloseAllStreams()
+    {
+        foreach (var framework in _frameworks.Values)
+        {
+            framework.Sink?.Close();
+        }
+
+        foreach (var agent in _agents.Values)
+        {
+            agent.Sink?.Close();
+        }
+
+        foreach (var sink in _operatorSinks)
+        {
+            sink.Close();
+        }
+    }
+
     private void OperatorHeartbeat() => Emit(new OperatorEvent { Type = OperatorEventTypes.Heartbeat });
 }

@@ -133,10 +133,19 @@ public sealed class MasterRuntime : IAsyncDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>Closes every event stream first, so an HTTP server stopped afterwards does not wait for them.</remarks>
     public async ValueTask DisposeAsync()
     {
         _tick?.Dispose();
         _heartbeat?.Dispose();
+        try
+        {
+            await _actor.InvokeAsync(_core.CloseAllStreams).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
         await _actor.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -312,7 +321,14 @@ public sealed class MasterRuntime : IAsyncDisposable
         }
         finally
         {
-            await _actor.InvokeAsync(onEnd).ConfigureAwait(false);
+            try
+            {
+                await _actor.InvokeAsync(onEnd).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // the master is shutting down: nothing left to update
+            }
         }
     }
 

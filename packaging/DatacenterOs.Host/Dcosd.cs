@@ -164,15 +164,15 @@ internal static class Dcosd
                 await agent.DisposeAsync().ConfigureAwait(false);
             }
 
+            if (master is not null)
+            {
+                await master.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (app is not null)
             {
                 await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
                 await app.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (master is not null)
-            {
-                await master.DisposeAsync().ConfigureAwait(false);
             }
 
             registry?.Dispose();

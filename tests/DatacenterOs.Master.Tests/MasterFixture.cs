@@ -47,16 +47,16 @@ internal sealed class MasterFixture : IAsyncDisposable
     /// <summary>Stops the master process part (HTTP and state) but keeps the work dir: a master restart.</summary>
     public async Task StopMasterAsync()
     {
+        if (Runtime is not null)
+        {
+            await Runtime.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_app is not null)
         {
             await _app.StopAsync().ConfigureAwait(false);
             await _app.DisposeAsync().ConfigureAwait(false);
             _app = null;
-        }
-
-        if (Runtime is not null)
-        {
-            await Runtime.DisposeAsync().ConfigureAwait(false);
         }
 
         _registry?.Dispose();

@@ -66,7 +66,7 @@ public sealed class SimulatedAgent : IAsyncDisposable
                 var launch = evt.Launch!;
                 var running = Status(launch.Task.TaskId, TaskStates.Running, null);
                 _tasks[(launch.FrameworkId.Value, launch.Task.TaskId.Value)] = new AgentTaskDto(launch.FrameworkId, launch.Role, launch.Task, running);
-                await SendAsync(launch.FrameworkId, running, cancellationToken).ConfigureAwait(false);
+                // The finish timer starts before RUNNING is reported, so a clock advanced after RUNNING reaches it.
                 if (launch.Task.Labels?.Labels.FirstOrDefault(l => l.Key == DurationLabel)?.Value is { } text
                     && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
                 {
@@ -82,6 +82,7 @@ public sealed class SimulatedAgent : IAsyncDisposable
                         Timeout.InfiniteTimeSpan);
                 }
 
+                await SendAsync(launch.FrameworkId, running, cancellationToken).ConfigureAwait(false);
                 break;
             case AgentTypes.Kill:
                 await EndAsync(evt.Kill!.FrameworkId, evt.Kill.TaskId, TaskStates.Killed, "killed").ConfigureAwait(false);
