@@ -16,7 +16,7 @@ public sealed class PureCoreTests
         "System.Net.Http", "System.Net.Sockets",
     ];
 
-    public static TheoryData<string> PureCores => new() { typeof(Allocator).Assembly.GetName().Name! };
+    public static TheoryData<string> PureCores => new() { typeof(Allocator).Assembly.GetName().Name!, "DatacenterOs.Apps.Core" };
 
     [Theory]
     [MemberData(nameof(PureCores))]
