@@ -13,6 +13,7 @@ public sealed class TransportSchedulerConnection : ISchedulerConnection
     private readonly ISchedulerTransport _transport;
     private readonly SchedulerSubscription _subscription;
     private readonly IAsyncEnumerator<SchedulerEvent> _events;
+    private Task<bool>? _pendingMove;
 
     private TransportSchedulerConnection(ISchedulerTransport transport, SchedulerSubscription subscription, IAsyncEnumerator<SchedulerEvent> events, string frameworkId)
     {
@@ -65,7 +66,9 @@ public sealed class TransportSchedulerConnection : ISchedulerConnection
             bool more;
             try
             {
-                more = await _events.MoveNextAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+                _pendingMove ??= _events.MoveNextAsync().AsTask();
+                more = await _pendingMove.WaitAsync(cancellationToken).ConfigureAwait(false);
+                _pendingMove = null;
             }
             catch (OperationCanceledException)
             {
@@ -90,9 +93,22 @@ public sealed class TransportSchedulerConnection : ISchedulerConnection
     }
 
     /// <inheritdoc />
+    /// <remarks>Closing ends the event stream first, so a read still pending completes before the enumerator is disposed.</remarks>
     public async ValueTask DisposeAsync()
     {
         await _subscription.Close().ConfigureAwait(false);
+        if (_pendingMove is { } pending)
+        {
+            try
+            {
+                await pending.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is TimeoutException or OperationCanceledException or ObjectDisposedException)
+            {
+                return; // the read never completed: leave the enumerator to the garbage collector
+            }
+        }
+
         await _events.DisposeAsync().ConfigureAwait(false);
     }
 }

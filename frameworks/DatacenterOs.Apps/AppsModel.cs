@@ -1,0 +1,210 @@
+using System.Globalization;
+using DatacenterOs.Apps.Core;
+using DatacenterOs.Apps.Core.Deployment;
+using DatacenterOs.Kernel.Contracts;
+
+namespace DatacenterOs.Apps;
+
+/// <summary>An app and its instances.</summary>
+internal sealed class AppState(AppDefinition app, DateTimeOffset configVersion)
+{
+    public PathId Id { get; } = app.PathId.Canonicalize();
+
+    public AppDefinition App { get; set; } = app;
+
+    /// <summary>Version of the last change that needs a restart (Marathon <c>lastConfigChangeAt</c>).</summary>
+    public DateTimeOffset ConfigVersion { get; set; } = configVersion;
+
+    /// <summary>Marathon <c>lastScalingAt</c>.</summary>
+    public DateTimeOffset LastScalingAt { get; set; } = configVersion;
+
+    public Dictionary<string, Instance> Instances { get; } = new(StringComparer.Ordinal);
+
+    public LaunchBackoff Backoff { get; set; } = LaunchBackoff.For(app);
+
+    public (TaskStatusDto Status, DateTimeOffset At)? LastTaskFailure { get; set; }
+}
+
+/// <summary>One instance (one Mesos task) of an app; <see cref="State"/> null while waiting for an offer.</summary>
+internal sealed class Instance(string taskId, PathId appId)
+{
+    public string TaskId { get; } = taskId;
+
+    public PathId AppId { get; } = appId;
+
+    public DateTimeOffset ConfigVersion { get; init; }
+
+    public DateTimeOffset AppVersion { get; init; }
+
+    public string? State { get; set; }
+
+    public string? AgentId { get; set; }
+
+    public AgentInfo? Agent { get; set; }
+
+    public DateTimeOffset? StagedAt { get; set; }
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public bool? Healthy { get; set; }
+
+    public bool Decommissioned { get; set; }
+
+    public IReadOnlyList<long> Ports { get; set; } = [];
+
+    public bool IsScheduled => State is null;
+
+    public bool IsRunning => State == TaskStates.Running;
+
+    /// <summary>Health as deployments see it: running and, with Mesos-level checks, reported healthy.</summary>
+    public bool IsConsideredHealthy(AppDefinition app) =>
+        IsRunning && (!app.HealthChecks.Any(h => HealthCheckProtocols.IsMesosLevel(h.Protocol)) || Healthy == true);
+
+    public DeploymentInstance ToDeploymentInstance(AppDefinition app) => new()
+    {
+        Id = TaskId,
+        Phase = State switch
+        {
+            null => InstancePhase.Scheduled,
+            TaskStates.Staging => InstancePhase.Staging,
+            TaskStates.Starting => InstancePhase.Starting,
+            TaskStates.Running => InstancePhase.Running,
+            TaskStates.Killing => InstancePhase.Killing,
+            TaskStates.Unreachable => InstancePhase.Unreachable,
+            _ => InstancePhase.Staging,
+        },
+        Healthy = IsConsideredHealthy(app),
+        Ready = true,
+        StartedAt = StartedAt ?? StagedAt,
+        Decommissioned = Decommissioned,
+    };
+}
+
+/// <summary>A deployment in progress: its plan and the app it changes.</summary>
+internal sealed record RunningDeployment(DeploymentPlan Plan, PathId AppId);
+
+/// <summary>What is left of one offer while tasks are placed on it: unreserved scalars (in thousandths) and ports.</summary>
+internal sealed class OfferPool
+{
+    private readonly Dictionary<string, long> _scalars = new(StringComparer.Ordinal);
+    private readonly List<(long Begin, long End)> _ports = [];
+
+    public static OfferPool From(OfferDto offer)
+    {
+        var pool = new OfferPool();
+        foreach (var r in offer.Resources)
+        {
+            var reserved = r.Reservations is { Count: > 0 } || (r.Role is not null && r.Role != "*");
+            if (reserved)
+            {
+                continue;
+            }
+
+            if (r.Type == "SCALAR" && r.Scalar is not null)
+            {
+                pool._scalars[r.Name] = pool._scalars.GetValueOrDefault(r.Name) + Milli(r.Scalar.Value);
+            }
+            else if (r.Type == "RANGES" && r.Name == "ports" && r.Ranges is not null)
+            {
+                pool._ports.AddRange(r.Ranges.Range.Select(x => (x.Begin, x.End)));
+            }
+        }
+
+        return pool;
+    }
+
+    /// <summary>Takes the resources of one instance of <paramref name="app"/>, or returns null (and takes nothing).</summary>
+    public Taken? TryTake(AppDefinition app, string role)
+    {
+        var wanted = new List<(string Name, double Value)> { ("cpus", app.Cpus), ("mem", app.Mem) };
+        if (app.Disk > 0)
+        {
+            wanted.Add(("disk", app.Disk));
+        }
+
+        if (app.Gpus > 0)
+        {
+            wanted.Add(("gpus", app.Gpus));
+        }
+
+        if (wanted.Any(w => _scalars.GetValueOrDefault(w.Name) < Milli(w.Value)))
+        {
+            return null;
+        }
+
+        var ranges = _ports.ToList();
+        var ports = new List<long>();
+        foreach (var definition in app.PortDefinitions ?? [])
+        {
+            long? port = null;
+            if (app.RequirePorts && definition.Port != 0)
+            {
+                if (ranges.Any(r => r.Begin <= definition.Port && definition.Port <= r.End))
+                {
+                    port = definition.Port;
+                }
+            }
+            else if (ranges.Count > 0)
+            {
+                port = ranges.Min(r => r.Begin);
+            }
+
+            if (port is not { } p)
+            {
+                return null;
+            }
+
+            ports.Add(p);
+            var index = ranges.FindIndex(r => r.Begin <= p && p <= r.End);
+            var (begin, end) = ranges[index];
+            ranges.RemoveAt(index);
+            if (begin < p)
+            {
+                ranges.Add((begin, p - 1));
+            }
+
+            if (p < end)
+            {
+                ranges.Add((p + 1, end));
+            }
+        }
+
+        foreach (var (name, value) in wanted)
+        {
+            _scalars[name] -= Milli(value);
+        }
+
+        _ports.Clear();
+        _ports.AddRange(ranges);
+
+        var allocation = new AllocationInfoDto(role);
+        var resources = wanted
+            .Select(w => new ResourceDto { Name = w.Name, Type = "SCALAR", Scalar = new ScalarDto(w.Value), Role = "*", AllocationInfo = allocation })
+            .ToList();
+        if (ports.Count > 0)
+        {
+            resources.Add(new ResourceDto
+            {
+                Name = "ports",
+                Type = "RANGES",
+                Ranges = new RangesDto([.. ports.Order().Select(p => new RangeDto(p, p))]),
+                Role = "*",
+                AllocationInfo = allocation,
+            });
+        }
+
+        return new Taken(resources, ports);
+    }
+
+    private static long Milli(double value) => (long)Math.Round(value * 1000, MidpointRounding.AwayFromZero);
+
+    /// <summary>The resources of one placed instance, and its host ports in port-definition order.</summary>
+    public sealed record Taken(List<ResourceDto> Resources, IReadOnlyList<long> Ports);
+}
+
+/// <summary>Marathon's timestamp format.</summary>
+internal static class AppsJsonWriter
+{
+    public static string Timestamp(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+}

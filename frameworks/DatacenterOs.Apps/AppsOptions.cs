@@ -1,0 +1,26 @@
+namespace DatacenterOs.Apps;
+
+/// <summary>Settings of the Apps framework.</summary>
+public sealed record AppsOptions
+{
+    /// <summary>Framework name the master shows (<c>apps</c>).</summary>
+    public string FrameworkName { get; init; } = "apps";
+
+    /// <summary>Role the framework subscribes with (<c>*</c>).</summary>
+    public string Role { get; init; } = "*";
+
+    /// <summary>Unix user tasks run as by default.</summary>
+    public string User { get; init; } = "root";
+
+    /// <summary>Failover timeout: how long the master keeps the tasks while Apps is away (one week).</summary>
+    public TimeSpan FailoverTimeout { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>Filter sent with declined and accepted offers (5 s).</summary>
+    public TimeSpan RefuseOffers { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Wait before re-subscribing after the event stream ends or a subscription fails.</summary>
+    public TimeSpan ResubscribeDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Framework id to re-subscribe with (e.g. loaded from storage); null registers a new framework.</summary>
+    public string? FrameworkId { get; init; }
+}

@@ -1,0 +1,495 @@
+using System.Globalization;
+using DatacenterOs.Apps.Core;
+using DatacenterOs.Apps.Core.Deployment;
+using DatacenterOs.Frameworks.Client;
+using DatacenterOs.Kernel.Contracts;
+
+namespace DatacenterOs.Apps;
+
+/// <summary>
+/// The Apps framework loop (Marathon's scheduler): subscribes to the master, keeps each app's instances at its
+/// <c>instances</c> (launching on offers within resources, constraints and launch backoff; replacing failed
+/// instances; scaling down with <see cref="ScaleDownSelector"/>; rolling restarts with <see cref="RollingUpgrade"/>),
+/// and serves the Marathon <c>/v2</c> API (<see cref="MapAppsEndpoints"/>). Every state change runs under one async
+/// lock, so events and API requests never interleave.
+/// </summary>
+public sealed partial class AppsService : IAsyncDisposable
+{
+    private readonly Func<FrameworkInfoDto, CancellationToken, Task<ISchedulerConnection>> _connect;
+    private readonly AppsOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Func<string> _newId;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _cts = new();
+    private readonly SortedDictionary<PathId, AppState> _apps = [];
+    private readonly Dictionary<string, Instance> _tasks = new(StringComparer.Ordinal);
+    private readonly List<RunningDeployment> _deployments = [];
+    private readonly List<SchedulerCall> _outbox = [];
+    private ISchedulerConnection? _connection;
+    private string? _frameworkId;
+    private bool _suppressed;
+    private bool _reviveNeeded;
+    private DateTimeOffset _lastVersion;
+    private Task? _run;
+
+    /// <summary>Creates the service; call <see cref="Start"/> to subscribe.</summary>
+    /// <param name="connect">Subscribes a framework (e.g. <see cref="ConnectOver(ISchedulerTransport)"/>).</param>
+    /// <param name="options">Settings (defaults when null).</param>
+    /// <param name="time">Clock for versions, backoff and re-subscription.</param>
+    /// <param name="newId">Generates the unique part of task ids and deployment ids.</param>
+    public AppsService(
+        Func<FrameworkInfoDto, CancellationToken, Task<ISchedulerConnection>> connect,
+        AppsOptions? options = null,
+        TimeProvider? time = null,
+        Func<string>? newId = null)
+    {
+        ArgumentNullException.ThrowIfNull(connect);
+        _connect = connect;
+        _options = options ?? new AppsOptions();
+        _time = time ?? TimeProvider.System;
+        _newId = newId ?? (static () => Guid.NewGuid().ToString());
+        _frameworkId = _options.FrameworkId;
+    }
+
+    /// <summary>The framework id the master assigned, once subscribed.</summary>
+    public string? FrameworkId => _frameworkId;
+
+    /// <summary>True while subscribed to the master.</summary>
+    public bool IsConnected => _connection is not null;
+
+    /// <summary>A connection factory over <paramref name="transport"/> (e.g. the master's in-process transport).</summary>
+    public static Func<FrameworkInfoDto, CancellationToken, Task<ISchedulerConnection>> ConnectOver(ISchedulerTransport transport)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        return async (info, ct) => await TransportSchedulerConnection.SubscribeAsync(transport, info, null, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>A connection factory over HTTP to the master at <paramref name="master"/>.</summary>
+    public static Func<FrameworkInfoDto, CancellationToken, Task<ISchedulerConnection>> ConnectOver(HttpClient http, Uri master)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(master);
+        return async (info, ct) => await HttpSchedulerConnection.SubscribeAsync(http, master, info, null, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts the subscription loop in the background (re-subscribing whenever the stream ends).</summary>
+    public void Start() => _run ??= Task.Run(() => RunAsync(_cts.Token));
+
+    /// <summary>Stops the loop and closes the subscription (the master keeps the tasks for the failover timeout).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _cts.CancelAsync().ConfigureAwait(false);
+        if (_run is not null)
+        {
+            try
+            {
+                await _run.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        _cts.Dispose();
+        _gate.Dispose();
+    }
+
+    private FrameworkInfoDto BuildFrameworkInfo() => new()
+    {
+        User = _options.User,
+        Name = _options.FrameworkName,
+        Id = _frameworkId is null ? null : new IdDto(_frameworkId),
+        FailoverTimeout = _options.FailoverTimeout.TotalSeconds,
+        Checkpoint = true,
+        Roles = [_options.Role],
+        Capabilities = [new CapabilityDto("MULTI_ROLE")],
+    };
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            ISchedulerConnection connection;
+            try
+            {
+                connection = await _connect(BuildFrameworkInfo(), ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            catch (Exception e) when (e is SchedulerException or HttpRequestException or IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                await DelayAsync(ct).ConfigureAwait(false);
+                continue;
+            }
+
+            try
+            {
+                await WithGateAsync(() =>
+                {
+                    _connection = connection;
+                    _frameworkId = connection.FrameworkId;
+                    _suppressed = false;
+                    _reviveNeeded = true;
+
+                    // Implicit reconciliation: the master re-sends the state of every task it knows of ours.
+                    _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Reconcile, Reconcile = new ReconcileCall([]) });
+                    foreach (var app in _apps.Values)
+                    {
+                        Converge(app);
+                    }
+                }).ConfigureAwait(false);
+
+                await foreach (var evt in connection.Events(ct).ConfigureAwait(false))
+                {
+                    await WithGateAsync(() => Handle(evt)).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                await WithGateAsync(() => _connection = null, flush: false).ConfigureAwait(false);
+                try
+                {
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is ObjectDisposedException or NotSupportedException)
+                {
+                    // TransportSchedulerConnection disposes its event enumerator while a cancelled read may still be
+                    // pending, which async iterators refuse; the subscription itself was closed first.
+                }
+            }
+
+            await DelayAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DelayAsync(CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(_options.ResubscribeDelay, _time, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> under the lock, then sends the calls it queued.</summary>
+    private async Task<T> WithGateAsync<T>(Func<T> action, bool flush = true)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var result = action();
+            if (flush)
+            {
+                CheckDeployments();
+                SyncOfferInterest();
+                await FlushAsync().ConfigureAwait(false);
+            }
+
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private Task<bool> WithGateAsync(Action action, bool flush = true) => WithGateAsync(() =>
+    {
+        action();
+        return true;
+    }, flush);
+
+    private async Task FlushAsync()
+    {
+        var calls = _outbox.ToList();
+        _outbox.Clear();
+        if (_connection is not { } connection)
+        {
+            return;
+        }
+
+        foreach (var call in calls)
+        {
+            try
+            {
+                await connection.CallAsync(call, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+            {
+                // The subscription is going away; reconciliation after re-subscribing repairs the state.
+            }
+        }
+    }
+
+    private void SyncOfferInterest()
+    {
+        var wanted = _apps.Values.Any(a => a.Instances.Values.Any(i => i.IsScheduled));
+        if (wanted && (_suppressed || _reviveNeeded))
+        {
+            _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Revive, Revive = new RolesCall([_options.Role]) });
+            _suppressed = false;
+        }
+        else if (!wanted && !_suppressed)
+        {
+            _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Suppress, Suppress = new RolesCall([_options.Role]) });
+            _suppressed = true;
+        }
+
+        _reviveNeeded = false;
+    }
+
+    private void Handle(SchedulerEvent evt)
+    {
+        switch (evt.Type)
+        {
+            case SchedulerTypes.Offers when evt.Offers is not null:
+                HandleOffers(evt.Offers.Offers);
+                break;
+            case SchedulerTypes.Update when evt.Update is not null:
+                HandleUpdate(evt.Update.Status);
+                break;
+            case SchedulerTypes.Failure when evt.Failure?.AgentId is not null && evt.Failure.ExecutorId is null:
+                // The agent is gone: its tasks' updates (LOST/GONE) follow from the master.
+                break;
+        }
+    }
+
+    // ---- Instance bookkeeping ----------------------------------------------------------------------------------------
+
+    private void Converge(AppState state)
+    {
+        var app = state.App;
+        var all = state.Instances.Values.ToList();
+        var old = all.Where(i => i.ConfigVersion != state.ConfigVersion).ToList();
+        if (old.Count > 0)
+        {
+            var fresh = all.Where(i => i.ConfigVersion == state.ConfigVersion).ToList();
+            var decision = RollingUpgrade.Decide(app, [.. old.Select(i => i.ToDeploymentInstance(app))], [.. fresh.Select(i => i.ToDeploymentInstance(app))]);
+            foreach (var id in decision.Kill)
+            {
+                Kill(state, state.Instances[id]);
+            }
+
+            for (var n = 0; n < decision.Launch; n++)
+            {
+                Schedule(state);
+            }
+
+            return;
+        }
+
+        var active = all.Count(i => !i.Decommissioned && i.State != TaskStates.Killing);
+        if (active < app.Instances)
+        {
+            for (var n = active; n < app.Instances; n++)
+            {
+                Schedule(state);
+            }
+        }
+        else if (active > app.Instances)
+        {
+            foreach (var id in ScaleDownSelector.SelectToKill([.. all.Select(i => i.ToDeploymentInstance(app))], app.Instances, app.KillSelection))
+            {
+                Kill(state, state.Instances[id]);
+            }
+        }
+    }
+
+    private void Schedule(AppState state)
+    {
+        var taskId = string.Join('.', state.App.PathId.Segments) + "." + _newId();
+        var instance = new Instance(taskId, state.Id) { ConfigVersion = state.ConfigVersion, AppVersion = state.App.Version ?? state.ConfigVersion };
+        state.Instances[taskId] = instance;
+        _tasks[taskId] = instance;
+        _reviveNeeded = true;
+    }
+
+    private void Kill(AppState? state, Instance instance)
+    {
+        if (instance.IsScheduled)
+        {
+            state?.Instances.Remove(instance.TaskId);
+            _tasks.Remove(instance.TaskId);
+            return;
+        }
+
+        if (instance.Decommissioned)
+        {
+            return;
+        }
+
+        instance.Decommissioned = true;
+        var grace = state?.App.TaskKillGracePeriodSeconds;
+        _outbox.Add(new SchedulerCall
+        {
+            Type = SchedulerTypes.Kill,
+            Kill = new KillCall(
+                new IdDto(instance.TaskId),
+                instance.AgentId is null ? null : new IdDto(instance.AgentId),
+                grace is int g ? new KillPolicyDto(new NanosDto(g * 1_000_000_000L)) : null),
+        });
+    }
+
+    private void HandleUpdate(TaskStatusDto status)
+    {
+        var taskId = status.TaskId.Value;
+        var terminal = TaskStates.IsTerminal(status.State);
+        if (_tasks.TryGetValue(taskId, out var instance))
+        {
+            _apps.TryGetValue(instance.AppId, out var state);
+            if (terminal)
+            {
+                _tasks.Remove(taskId);
+                state?.Instances.Remove(taskId);
+                if (state is not null && !instance.Decommissioned)
+                {
+                    state.Backoff = state.Backoff.RecordFailure(_time.GetUtcNow());
+                    state.LastTaskFailure = (status, _time.GetUtcNow());
+                }
+            }
+            else
+            {
+                instance.State = status.State;
+                instance.AgentId = status.AgentId?.Value ?? instance.AgentId;
+                instance.Healthy = status.Healthy;
+                if (status.State == TaskStates.Running)
+                {
+                    instance.StartedAt ??= _time.GetUtcNow();
+                }
+
+                if (state is null && !instance.Decommissioned)
+                {
+                    Kill(null, instance);
+                }
+            }
+
+            if (state is not null)
+            {
+                Converge(state);
+            }
+        }
+        else if (!terminal)
+        {
+            // A task we do not know (e.g. of a deleted app, reported by reconciliation): it must not keep running.
+            _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Kill, Kill = new KillCall(status.TaskId, status.AgentId, null) });
+        }
+
+        if (status.Uuid is not null && status.AgentId is not null)
+        {
+            _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Acknowledge, Acknowledge = new AcknowledgeCall(status.AgentId, status.TaskId, status.Uuid) });
+        }
+    }
+
+    // ---- Offers -------------------------------------------------------------------------------------------------------
+
+    private void HandleOffers(IReadOnlyList<OfferDto> offers)
+    {
+        var now = _time.GetUtcNow();
+        var filters = new FiltersDto(_options.RefuseOffers.TotalSeconds);
+        var declined = new List<IdDto>();
+        foreach (var offer in offers)
+        {
+            var pool = OfferPool.From(offer);
+            var agent = new AgentInfo(offer.Hostname, ResourceConversions.FromAttributes(offer.Attributes));
+            var role = offer.AllocationInfo?.Role ?? "*";
+            var tasks = new List<TaskInfoDto>();
+            foreach (var state in _apps.Values)
+            {
+                if ((state.App.Role ?? AppDefaults.Role) != role || !state.Backoff.IsLaunchAllowed(now))
+                {
+                    continue;
+                }
+
+                foreach (var instance in state.Instances.Values.Where(i => i.IsScheduled).ToList())
+                {
+                    var placed = state.Instances.Values.Where(i => i.Agent is not null).Select(i => i.Agent!).ToList();
+                    if (!ConstraintEvaluator.Evaluate(state.App, agent, placed).IsAccepted
+                        || pool.TryTake(state.App, role) is not { } taken)
+                    {
+                        break;
+                    }
+
+                    instance.State = TaskStates.Staging;
+                    instance.AgentId = offer.AgentId.Value;
+                    instance.Agent = agent;
+                    instance.StagedAt = now;
+                    instance.Ports = taken.Ports;
+                    tasks.Add(BuildTask(state.App, instance, offer, taken));
+                }
+            }
+
+            if (tasks.Count == 0)
+            {
+                declined.Add(offer.Id);
+            }
+            else
+            {
+                _outbox.Add(new SchedulerCall
+                {
+                    Type = SchedulerTypes.Accept,
+                    Accept = new AcceptCall([offer.Id], [new OperationDto { Type = SchedulerTypes.Launch, Launch = new LaunchDto(tasks) }], filters),
+                });
+            }
+        }
+
+        if (declined.Count > 0)
+        {
+            _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Decline, Decline = new DeclineCall(declined, filters) });
+        }
+    }
+
+    private static TaskInfoDto BuildTask(AppDefinition app, Instance instance, OfferDto offer, OfferPool.Taken taken)
+    {
+        var env = new List<EnvironmentVariableDto>();
+        foreach (var (name, value) in app.Env)
+        {
+            if (!value.IsSecretRef)
+            {
+                env.Add(new EnvironmentVariableDto(name, value.Value));
+            }
+        }
+
+        env.Add(new EnvironmentVariableDto("MARATHON_APP_ID", app.Id));
+        env.Add(new EnvironmentVariableDto("MARATHON_APP_VERSION", AppsJsonWriter.Timestamp(instance.AppVersion)));
+        env.Add(new EnvironmentVariableDto("MESOS_TASK_ID", instance.TaskId));
+        env.Add(new EnvironmentVariableDto("HOST", offer.Hostname));
+        var ports = taken.Ports.Select(p => p.ToString(CultureInfo.InvariantCulture)).ToList();
+        if (ports.Count > 0)
+        {
+            env.Add(new EnvironmentVariableDto("PORTS", string.Join(',', ports)));
+            env.Add(new EnvironmentVariableDto("PORT", ports[0]));
+            for (var i = 0; i < ports.Count; i++)
+            {
+                env.Add(new EnvironmentVariableDto("PORT" + i.ToString(CultureInfo.InvariantCulture), ports[i]));
+            }
+        }
+
+        var command = app.Cmd is not null || app.Args.Count == 0
+            ? new CommandDto { Value = app.Cmd ?? "", Shell = true }
+            : new CommandDto { Value = app.Args[0], Shell = false, Arguments = [.. app.Args] };
+        command = command with
+        {
+            Environment = new EnvironmentDto(env),
+            User = app.User,
+            Uris = app.Fetch.Count == 0 ? null : [.. app.Fetch.Select(f => new UriDto { Value = f.Uri, Executable = f.Executable, Extract = f.Extract })],
+        };
+
+        return new TaskInfoDto
+        {
+            Name = string.Join('.', app.PathId.Segments.Reverse()),
+            TaskId = new IdDto(instance.TaskId),
+            AgentId = offer.AgentId,
+            Resources = taken.Resources,
+            Command = command,
+            KillPolicy = app.TaskKillGracePeriodSeconds is int g ? new KillPolicyDto(new NanosDto(g * 1_000_000_000L)) : null,
+            Labels = app.Labels.Count == 0 ? null : new LabelsDto([.. app.Labels.Select(kv => new LabelDto(kv.Key, kv.Value))]),
+        };
+    }
+}

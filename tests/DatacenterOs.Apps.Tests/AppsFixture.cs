@@ -1,0 +1,171 @@
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using DatacenterOs.Agent.Simulation;
+using DatacenterOs.Master;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DatacenterOs.Apps.Tests;
+
+/// <summary>
+/// A real master on loopback HTTP (SQLite registry in a temp dir, system clock), simulated agents, the Apps service on
+/// the master's in-process transport and the /v2 API on the same web application.
+/// </summary>
+internal sealed class AppsFixture : IAsyncDisposable
+{
+    private readonly List<SimulatedAgent> _agents = [];
+    private WebApplication? _web;
+    private SqliteMasterRegistry? _registry;
+    private MasterRuntime? _master;
+    private int _ids;
+
+    private AppsFixture(string workDir) => WorkDir = workDir;
+
+    public string WorkDir { get; }
+
+    public AppsService Apps { get; private set; } = null!;
+
+    public Uri Url { get; private set; } = null!;
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
+
+    public static async Task<AppsFixture> StartAsync(int agents = 3)
+    {
+        var fixture = new AppsFixture(Directory.CreateTempSubdirectory("dcos-apps-").FullName);
+        await fixture.StartCoreAsync(agents);
+        return fixture;
+    }
+
+    private async Task StartCoreAsync(int agents)
+    {
+        var options = new MasterOptions { WorkDir = WorkDir, AllocationInterval = TimeSpan.FromMilliseconds(100) };
+        _registry = await SqliteMasterRegistry.OpenAsync(WorkDir, () => "test-" + Guid.NewGuid().ToString("N")[..8], CancellationToken.None);
+        _master = await MasterRuntime.StartAsync(options, _registry, TimeProvider.System, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)), CancellationToken.None);
+        Apps = new AppsService(
+            AppsService.ConnectOver(_master.InProcessTransport),
+            new AppsOptions { ResubscribeDelay = TimeSpan.FromMilliseconds(200) },
+            TimeProvider.System,
+            () => "t" + Interlocked.Increment(ref _ids).ToString("D4", System.Globalization.CultureInfo.InvariantCulture));
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _web = builder.Build();
+        _master.MapEndpoints(_web);
+        Apps.MapAppsEndpoints(_web);
+        await _web.StartAsync();
+        Url = new Uri(_web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+        for (var i = 0; i < agents; i++)
+        {
+            var agent = new SimulatedAgent($"host-{i}", Kernel.Resources.Parse("cpus:4;mem:4096;ports:[31000-31100]"), [Url.GetLeftPart(UriPartial.Authority)]);
+            agent.Start();
+            _agents.Add(agent);
+        }
+
+        await WaitUntilAsync(() => Task.FromResult(_agents.All(a => a.AgentId is not null)), "agents registered");
+        Apps.Start();
+        await WaitUntilAsync(() => Task.FromResult(Apps.IsConnected), "apps subscribed");
+    }
+
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("timed out waiting for " + what);
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    public async Task<(int Status, JsonNode? Body, HttpResponseMessage Response)> SendAsync(HttpMethod method, string path, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(Url, path));
+        if (json is not null)
+        {
+            request.Content = new StringContent(json);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        JsonNode? body = null;
+        if (response.Content.Headers.ContentType?.MediaType == "application/json" && text.Length > 0)
+        {
+            body = JsonNode.Parse(text);
+        }
+
+        return ((int)response.StatusCode, body, response);
+    }
+
+    public async Task<JsonNode> GetAppAsync(string id)
+    {
+        var (status, body, _) = await SendAsync(HttpMethod.Get, "/v2/apps" + id);
+        Assert.Equal(200, status);
+        return body!["app"]!;
+    }
+
+    /// <summary>Waits until the app has <paramref name="instances"/> running tasks, no other task and no deployment.</summary>
+    public async Task WaitForStableAsync(string id, int instances, Func<JsonNode, bool>? extra = null)
+    {
+        JsonNode? last = null;
+        try
+        {
+            await WaitUntilAsync(
+            async () =>
+            {
+                var app = await GetAppAsync(id);
+                last = app;
+                return (int)app["tasksRunning"]! == instances
+                    && app["tasks"]!.AsArray().Count == instances
+                    && app["deployments"]!.AsArray().Count == 0
+                    && (extra is null || extra(app));
+            },
+            $"{id} to run {instances} instances");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException(e.Message + ": " + last?.ToJsonString(), e);
+        }
+    }
+
+    public static List<string> TaskIds(JsonNode app) => [.. app["tasks"]!.AsArray().Select(t => (string)t!["id"]!)];
+
+    public async ValueTask DisposeAsync()
+    {
+        await Apps.DisposeAsync();
+        foreach (var agent in _agents)
+        {
+            await agent.DisposeAsync();
+        }
+
+        if (_master is not null)
+        {
+            await _master.DisposeAsync();
+        }
+
+        if (_web is not null)
+        {
+            await _web.StopAsync();
+            await _web.DisposeAsync();
+        }
+
+        _registry?.Dispose();
+        Http.Dispose();
+        try
+        {
+            Directory.Delete(WorkDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
