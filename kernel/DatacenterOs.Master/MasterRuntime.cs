@@ -13,8 +13,8 @@ namespace DatacenterOs.Master;
 /// A running master: recovers the registry, runs the allocation and heartbeat timers on its single writer loop, and
 /// serves the HTTP APIs mapped by <see cref="MapEndpoints"/>: <c>POST /api/v1/scheduler</c> (Mesos v1 scheduler API),
 /// <c>POST /api/v1/agent</c> (agents), <c>POST /api/v1</c> (operator API), <c>GET /master/state</c>, <c>GET /health</c>
-/// and <c>GET /metrics</c> (Prometheus text). Read APIs are served from an immutable snapshot that the writer loop
-/// republishes when idle (and at most every 50 ms under load), so reads never block allocation.
+/// and <c>GET /metrics</c> (Prometheus text). Read APIs are served from an immutable snapshot, rebuilt on the writer loop
+/// only when a read arrives after a change, so a busy master spends nothing on snapshots nobody reads.
 /// </summary>
 public sealed class MasterRuntime : IAsyncDisposable
 {
@@ -26,7 +26,7 @@ public sealed class MasterRuntime : IAsyncDisposable
     private ITimer? _tick;
     private ITimer? _heartbeat;
     private volatile MasterSnapshot _snapshot = MasterSnapshot.Empty;
-    private long _lastPublish;
+    private volatile bool _dirty;
 
     private MasterRuntime(MasterOptions options, IMasterRegistry registry, TimeProvider time, ILoggerFactory loggers)
     {
@@ -54,6 +54,7 @@ public sealed class MasterRuntime : IAsyncDisposable
         await runtime._actor.InvokeAsync(async () =>
         {
             await runtime._core.RecoverAsync(cancellationToken).ConfigureAwait(false);
+            runtime.Publish();
             return true;
         }).ConfigureAwait(false);
         runtime._tick = time.CreateTimer(_ => runtime._actor.Post(() =>
@@ -66,7 +67,6 @@ public sealed class MasterRuntime : IAsyncDisposable
             runtime._core.Heartbeat();
             return Task.CompletedTask;
         }), null, options.HeartbeatInterval, options.HeartbeatInterval);
-        runtime.Publish();
         return runtime;
     }
 
@@ -77,7 +77,7 @@ public sealed class MasterRuntime : IAsyncDisposable
         endpoints.MapPost("/api/v1/scheduler", SchedulerAsync);
         endpoints.MapPost("/api/v1/agent", AgentAsync);
         endpoints.MapPost("/api/v1", OperatorAsync);
-        endpoints.MapGet("/master/state", (HttpContext ctx) => WriteJsonAsync(ctx, 200, MasterStateV0.From(_snapshot, MasterId)));
+        endpoints.MapGet("/master/state", async (HttpContext ctx) => await WriteJsonAsync(ctx, 200, MasterStateV0.From(await SnapshotAsync().ConfigureAwait(false), MasterId)).ConfigureAwait(false));
         endpoints.MapGet("/health", (HttpContext ctx) => WriteJsonAsync(ctx, 200, new GetHealthDto(true)));
         endpoints.MapGet("/metrics", MetricsAsync);
     }
@@ -128,8 +128,7 @@ public sealed class MasterRuntime : IAsyncDisposable
     /// <summary>Waits until the writer loop has handled everything queued so far, then republishes the snapshot.</summary>
     public async Task SettleAsync()
     {
-        await _actor.InvokeAsync(() => true).ConfigureAwait(false);
-        Publish();
+        await _actor.InvokeAsync(Publish).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -149,19 +148,41 @@ public sealed class MasterRuntime : IAsyncDisposable
         await _actor.DisposeAsync().ConfigureAwait(false);
     }
 
-    private void AfterEach(bool idle)
-    {
-        var now = _time.GetTimestamp();
-        if (idle || _time.GetElapsedTime(Interlocked.Read(ref _lastPublish), now) >= TimeSpan.FromMilliseconds(50))
-        {
-            Publish();
-        }
-    }
+    private void AfterEach(bool idle) => _dirty = true;
 
     private void Publish()
     {
+        _dirty = false;
         _snapshot = _core.BuildSnapshot();
-        Interlocked.Exchange(ref _lastPublish, _time.GetTimestamp());
+    }
+
+    /// <summary>
+    /// The latest snapshot; rebuilt on the writer loop only when a read asks for it and state changed since the last
+    /// build, so a busy master spends nothing on snapshots nobody reads.
+    /// </summary>
+    private async Task<MasterSnapshot> SnapshotAsync()
+    {
+        if (!_dirty)
+        {
+            return _snapshot;
+        }
+
+        try
+        {
+            return await _actor.InvokeAsync(() =>
+            {
+                if (_dirty)
+                {
+                    Publish();
+                }
+
+                return _snapshot;
+            }).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            return _snapshot;
+        }
     }
 
     private async Task SchedulerAsync(HttpContext ctx)
@@ -240,7 +261,7 @@ public sealed class MasterRuntime : IAsyncDisposable
             return;
         }
 
-        var s = _snapshot;
+        var s = await SnapshotAsync().ConfigureAwait(false);
         switch (call.Type)
         {
             case OperatorEventTypes.Subscribe:
@@ -289,16 +310,16 @@ public sealed class MasterRuntime : IAsyncDisposable
         }
     }
 
-    private Task MetricsAsync(HttpContext ctx)
+    private async Task MetricsAsync(HttpContext ctx)
     {
         var sb = new StringBuilder();
-        foreach (var (name, value) in _snapshot.Gauges.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        foreach (var (name, value) in (await SnapshotAsync().ConfigureAwait(false)).Gauges.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             sb.Append(name).Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
         }
 
         ctx.Response.ContentType = "text/plain; version=0.0.4";
-        return ctx.Response.WriteAsync(sb.ToString(), ctx.RequestAborted);
+        await ctx.Response.WriteAsync(sb.ToString(), ctx.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>Streams <paramref name="sink"/> as RecordIO until the client goes away or the sink closes.</summary>
