@@ -78,8 +78,8 @@ internal static class Tasks
     /// <summary>Polls <paramref name="condition"/> (real time) until true or the timeout; for waiting on real processes only.</summary>
     public static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? Generous);
-        while (DateTime.UtcNow < deadline)
+        var started = TimeProvider.System.GetTimestamp();
+        while (TimeProvider.System.GetElapsedTime(started) < (timeout ?? Generous))
         {
             if (condition())
             {

@@ -74,10 +74,10 @@ internal sealed class AppsFixture : IAsyncDisposable
 
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 30)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        var started = TimeProvider.System.GetTimestamp();
         while (!await condition())
         {
-            if (DateTime.UtcNow > deadline)
+            if (TimeProvider.System.GetElapsedTime(started) > TimeSpan.FromSeconds(seconds))
             {
                 throw new TimeoutException("timed out waiting for " + what);
             }

@@ -207,7 +207,7 @@ internal static class LaunchBenchmark
                 break;
             }
 
-            Thread.Sleep(10);
+            Thread.Yield();
             table = ProcTable.Read();
         }
 
