@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using DatacenterOs.Agent;
 using DatacenterOs.Agent.Simulation;
 using DatacenterOs.Kernel;
@@ -51,9 +52,20 @@ internal static class Dcosd
 {
     public static async Task<int> RunAsync(HostSettings settings, CancellationToken cancellationToken)
     {
+        // Stop on Ctrl+C and SIGTERM (systemd, docker stop): tasks keep running, state is kept.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            Console.Error.WriteLine($"dcosd: {context.Signal}, stopping (tasks keep running)");
+            stop.Cancel();
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         try
         {
-            return await RunCoreAsync(settings, cancellationToken).ConfigureAwait(false);
+            return await RunCoreAsync(settings, stop.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or FormatException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
         {
@@ -153,6 +165,7 @@ internal static class Dcosd
         }
         finally
         {
+            Console.Error.WriteLine("dcosd: shutting down");
             foreach (var sim in simulated)
             {
                 await sim.DisposeAsync().ConfigureAwait(false);
@@ -176,6 +189,7 @@ internal static class Dcosd
             }
 
             registry?.Dispose();
+            Console.Error.WriteLine("dcosd: stopped");
         }
     }
 }
