@@ -21,7 +21,7 @@ public sealed record ScalingProposition(IReadOnlyList<string> ToKill, int ToStar
 /// <item>unreachable (and unreachable-inactive) instances;</item>
 /// <item>scheduled instances that are not launched yet — cancelling them stops nothing. DatacenterOs choice: Marathon's
 /// weight table predates the <c>Scheduled</c> condition and leaves it with "everything else", after running ones;</item>
-/// <item>running but unhealthy instances (Marathon's comment lists them here; its code has a TODO and ignores health);</item>
+/// <item>running but unhealthy instances (Marathon's comment lists them here; its code leaves that unimplemented and ignores health);</item>
 /// <item>staging, then starting instances;</item>
 /// <item>running healthy instances.</item>
 /// </list>
