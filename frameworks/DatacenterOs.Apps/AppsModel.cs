@@ -5,14 +5,20 @@ using DatacenterOs.Kernel.Contracts;
 
 namespace DatacenterOs.Apps;
 
-/// <summary>An app and its instances.</summary>
+/// <summary>
+/// An app: <see cref="App"/> is its definition as the API shows it (the target of any running deployment);
+/// <see cref="Applied"/> is what its instances are converged to now, which lags behind <see cref="App"/> while a
+/// deployment works through its steps (null: registered by a deployment that has not started it yet).
+/// </summary>
 internal sealed class AppState(AppDefinition app, DateTimeOffset configVersion)
 {
     public PathId Id { get; } = app.PathId.Canonicalize();
 
     public AppDefinition App { get; set; } = app;
 
-    /// <summary>Version of the last change that needs a restart (Marathon <c>lastConfigChangeAt</c>).</summary>
+    public AppDefinition? Applied { get; set; }
+
+    /// <summary>Version of the last applied change that needs a restart (Marathon <c>lastConfigChangeAt</c>).</summary>
     public DateTimeOffset ConfigVersion { get; set; } = configVersion;
 
     /// <summary>Marathon <c>lastScalingAt</c>.</summary>
@@ -22,7 +28,63 @@ internal sealed class AppState(AppDefinition app, DateTimeOffset configVersion)
 
     public LaunchBackoff Backoff { get; set; } = LaunchBackoff.For(app);
 
-    public (TaskStatusDto Status, DateTimeOffset At)? LastTaskFailure { get; set; }
+    public TaskFailure? LastTaskFailure { get; set; }
+
+    /// <summary>Outcomes of the most recent offers considered for this app's waiting instances (for <c>/v2/queue</c>).</summary>
+    public OfferStats Offers { get; } = new();
+
+    /// <summary>When the oldest instance now waiting for an offer was scheduled.</summary>
+    public DateTimeOffset? WaitingSince { get; set; }
+}
+
+/// <summary>The last failed task of an app (Marathon <c>lastTaskFailure</c>).</summary>
+internal sealed record TaskFailure(string TaskId, string State, string Message, string? AgentId, string? Host, DateTimeOffset At, DateTimeOffset Version);
+
+/// <summary>Why recent offers were not used for an app: a bounded window of outcomes.</summary>
+internal sealed class OfferStats
+{
+    public const int Window = 100;
+
+    private readonly Queue<(DateTimeOffset At, string? Reason, string? Detail, string Agent)> _recent = new();
+
+    public long Processed { get; private set; }
+
+    public long Unused { get; private set; }
+
+    public DateTimeOffset? LastUnusedAt { get; private set; }
+
+    public DateTimeOffset? LastUsedAt { get; private set; }
+
+    public IEnumerable<(DateTimeOffset At, string? Reason, string? Detail, string Agent)> Recent => _recent;
+
+    public void Record(DateTimeOffset at, string agent, string? reason, string? detail)
+    {
+        Processed++;
+        if (reason is null)
+        {
+            LastUsedAt = at;
+        }
+        else
+        {
+            Unused++;
+            LastUnusedAt = at;
+        }
+
+        _recent.Enqueue((at, reason, detail, agent));
+        while (_recent.Count > Window)
+        {
+            _recent.Dequeue();
+        }
+    }
+
+    public void Clear()
+    {
+        _recent.Clear();
+        Processed = 0;
+        Unused = 0;
+        LastUnusedAt = null;
+        LastUsedAt = null;
+    }
 }
 
 /// <summary>One instance (one Mesos task) of an app; <see cref="State"/> null while waiting for an offer.</summary>
@@ -47,6 +109,15 @@ internal sealed class Instance(string taskId, PathId appId)
     public DateTimeOffset? StartedAt { get; set; }
 
     public bool? Healthy { get; set; }
+
+    /// <summary>The agent's last health message (e.g. the consecutive failure count and cause).</summary>
+    public string? HealthMessage { get; set; }
+
+    /// <summary>Consecutive failed health checks reported by the agent (0 when healthy or unknown).</summary>
+    public int ConsecutiveHealthFailures { get; set; }
+
+    /// <summary>When this instance was killed for failing its health checks (it is being replaced).</summary>
+    public DateTimeOffset? HealthKilledAt { get; set; }
 
     public bool Decommissioned { get; set; }
 
@@ -80,8 +151,37 @@ internal sealed class Instance(string taskId, PathId appId)
     };
 }
 
-/// <summary>A deployment in progress: its plan and the app it changes.</summary>
-internal sealed record RunningDeployment(DeploymentPlan Plan, PathId AppId);
+/// <summary>
+/// A deployment in progress: its plan and how far it got. <see cref="CurrentStep"/> is 1-based (0: no step applied
+/// yet); a step's actions are applied to the apps when the step starts, and the next step starts when they are done.
+/// </summary>
+internal sealed class RunningDeployment(DeploymentPlan plan, DateTimeOffset startedAt)
+{
+    public DeploymentPlan Plan { get; } = plan;
+
+    public string Id => Plan.Id;
+
+    public int CurrentStep { get; set; }
+
+    public DateTimeOffset StartedAt { get; } = startedAt;
+
+    /// <summary>When the deployment last made progress (a step started, or an instance of a current action became healthy).</summary>
+    public DateTimeOffset LastProgressAt { get; set; } = startedAt;
+
+    /// <summary>Healthy instances of the current step's apps at <see cref="LastProgressAt"/>.</summary>
+    public int ProgressMark { get; set; }
+
+    /// <summary>Roll back automatically when the progress deadline passes.</summary>
+    public bool RollbackOnFailure { get; init; }
+
+    /// <summary>Start order among deployments (persisted, so restored deployments keep their order).</summary>
+    public long Seq { get; init; }
+
+    /// <summary>Instances the plan's scale actions must kill (<c>DELETE …/tasks?scale=true</c>).</summary>
+    public IReadOnlyDictionary<PathId, IReadOnlyList<string>>? ToKill { get; init; }
+
+    public bool Affects(PathId id) => Plan.Affects(id);
+}
 
 /// <summary>What is left of one offer while tasks are placed on it: unreserved scalars (in thousandths) and ports.</summary>
 internal sealed class OfferPool
@@ -113,9 +213,14 @@ internal sealed class OfferPool
         return pool;
     }
 
-    /// <summary>Takes the resources of one instance of <paramref name="app"/>, or returns null (and takes nothing).</summary>
-    public Taken? TryTake(AppDefinition app, string role)
+    /// <summary>
+    /// Takes the resources of one instance of <paramref name="app"/>, or returns null (and takes nothing) with
+    /// Marathon's reason (<c>InsufficientCpus</c>, <c>InsufficientMemory</c>, <c>InsufficientDisk</c>,
+    /// <c>InsufficientGpus</c>, <c>InsufficientPorts</c>) in <paramref name="reason"/>.
+    /// </summary>
+    public Taken? TryTake(AppDefinition app, string role, out string? reason)
     {
+        reason = null;
         var wanted = new List<(string Name, double Value)> { ("cpus", app.Cpus), ("mem", app.Mem) };
         if (app.Disk > 0)
         {
@@ -127,8 +232,16 @@ internal sealed class OfferPool
             wanted.Add(("gpus", app.Gpus));
         }
 
-        if (wanted.Any(w => _scalars.GetValueOrDefault(w.Name) < Milli(w.Value)))
+        var missing = wanted.FirstOrDefault(w => _scalars.GetValueOrDefault(w.Name) < Milli(w.Value));
+        if (missing.Name is not null)
         {
+            reason = missing.Name switch
+            {
+                "cpus" => "InsufficientCpus",
+                "mem" => "InsufficientMemory",
+                "disk" => "InsufficientDisk",
+                _ => "InsufficientGpus",
+            };
             return null;
         }
 
@@ -151,6 +264,7 @@ internal sealed class OfferPool
 
             if (port is not { } p)
             {
+                reason = "InsufficientPorts";
                 return null;
             }
 

@@ -21,6 +21,18 @@ public sealed record AppsOptions
     /// <summary>Wait before re-subscribing after the event stream ends or a subscription fails.</summary>
     public TimeSpan ResubscribeDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// After subscribing, how long to wait for the master's answers to the reconciliation of known instances before
+    /// acting anyway (10 s). Unanswered instances are kept as they were.
+    /// </summary>
+    public TimeSpan ReconciliationTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Health-check kills allowed across all apps per minute (10): a checker that sees everything fail at once (an
+    /// overloaded host, a partition) replaces a few instances, not every app (Marathon issue #3317).
+    /// </summary>
+    public int HealthKillsPerMinute { get; init; } = 10;
+
     /// <summary>Framework id to re-subscribe with (e.g. loaded from storage); null registers a new framework.</summary>
     public string? FrameworkId { get; init; }
 }

@@ -10,11 +10,14 @@ namespace DatacenterOs.Apps;
 
 public sealed partial class AppsService
 {
-    private static readonly Dictionary<PathId, AppDefinition> NoApps = [];
+    private const string DependencyCycleMessage = "Dependency graph has cyclic dependencies.";
 
     /// <summary>
     /// Maps Marathon's <c>/v2</c> API: <c>/v2/apps</c> (GET, POST), <c>/v2/apps/{id}</c> (GET, PUT, PATCH, DELETE),
-    /// <c>/v2/apps/{id}/tasks</c>, <c>/v2/apps/{id}/restart</c>, <c>/v2/deployments</c>, <c>/v2/info</c> and <c>/ping</c>.
+    /// <c>/v2/apps/{id}/tasks[/{taskId}]</c>, <c>/v2/apps/{id}/restart</c>, <c>/v2/apps/{id}/versions[/{version}]</c>,
+    /// <c>/v2/groups[/{id}]</c>, <c>/v2/deployments[/{id}]</c>, <c>/v2/tasks</c>, <c>/v2/tasks/delete</c>,
+    /// <c>/v2/queue</c>, <c>/v2/queue/{id}/delay</c>, <c>/v2/events</c> (server-sent events), <c>/v2/plan</c>
+    /// (dry run), <c>/v2/info</c>, <c>/v2/leader</c> and <c>/ping</c>.
     /// </summary>
     public void MapAppsEndpoints(IEndpointRouteBuilder endpoints)
     {
@@ -22,50 +25,82 @@ public sealed partial class AppsService
         endpoints.MapPost("/v2/apps", (RequestDelegate)CreateAsync);
         endpoints.MapGet("/v2/apps", (RequestDelegate)ListAsync);
         endpoints.MapMethods("/v2/apps/{**rest}", ["GET", "PUT", "PATCH", "DELETE", "POST"], (RequestDelegate)AppAsync);
+        endpoints.MapMethods("/v2/groups", ["GET", "POST", "PUT", "DELETE"], (RequestDelegate)GroupsAsync);
+        endpoints.MapMethods("/v2/groups/{**rest}", ["GET", "POST", "PUT", "DELETE"], (RequestDelegate)GroupsAsync);
         endpoints.MapGet("/v2/deployments", (RequestDelegate)DeploymentsAsync);
+        endpoints.MapDelete("/v2/deployments/{id}", (RequestDelegate)DeleteDeploymentAsync);
+        endpoints.MapGet("/v2/tasks", (RequestDelegate)AllTasksAsync);
+        endpoints.MapPost("/v2/tasks/delete", (RequestDelegate)DeleteTasksAsync);
+        endpoints.MapGet("/v2/queue", (RequestDelegate)QueueAsync);
+        endpoints.MapDelete("/v2/queue/{**rest}", (RequestDelegate)ResetDelayAsync);
+        endpoints.MapGet("/v2/events", (RequestDelegate)EventsAsync);
+        endpoints.MapPost("/v2/plan", (RequestDelegate)PlanAsync);
         endpoints.MapGet("/v2/info", (RequestDelegate)InfoAsync);
+        endpoints.MapGet("/v2/leader", (RequestDelegate)(ctx => WriteAsync(ctx, 200, new JsonObject { ["leader"] = ctx.Request.Host.Value }.ToJsonString(AppsJson.Options))));
         endpoints.MapGet("/ping", (RequestDelegate)(ctx => ctx.Response.WriteAsync("pong", ctx.RequestAborted)));
     }
 
-    // ---- Deployments --------------------------------------------------------------------------------------------------
+    // ---- Changes ------------------------------------------------------------------------------------------------------
 
-    private void CheckDeployments() => _deployments.RemoveAll(d => IsSettled(d.AppId));
-
-    /// <summary>True when the app's instances match its target (or, for a removed app, none is left).</summary>
-    private bool IsSettled(PathId id)
+    /// <summary>What a change request asks for beyond the apps: <c>force</c>, <c>dryRun</c>, rollback on failure.</summary>
+    private sealed record ChangeFlags(bool Force, bool DryRun, bool RollbackOnFailure)
     {
-        if (!_apps.TryGetValue(id, out var state))
-        {
-            return !_tasks.Values.Any(i => i.AppId == id);
-        }
-
-        var instances = state.Instances.Values;
-        return instances.Count == state.App.Instances
-            && instances.All(i => !i.Decommissioned && i.ConfigVersion == state.ConfigVersion && i.IsConsideredHealthy(state.App));
+        public static ChangeFlags From(HttpContext ctx) => new(IsTrue(ctx, "force"), IsTrue(ctx, "dryRun"), IsTrue(ctx, "rollbackOnFailure"));
     }
 
-    /// <summary>Null when the app is not locked (or <paramref name="force"/> cancels the locks), else the 409 body.</summary>
-    private JsonObject? Lock(PathId id, bool force)
+    /// <summary>The outcome of a change: status, JSON body and the deployment id for the header.</summary>
+    private sealed record ChangeResult(int Status, string Body, string? DeploymentId = null, RunningDeployment? Deployment = null);
+
+    /// <summary>
+    /// Applies a change as one deployment: <paramref name="changes"/> maps app ids to their new definitions (null:
+    /// remove). Unversioned definitions that differ from the current one get a new version. 409 when a running
+    /// deployment touches the same apps (unless forced), 422 on a dependency cycle; a dry run returns the plan only.
+    /// </summary>
+    private ChangeResult Change(
+        IReadOnlyDictionary<PathId, AppDefinition?> changes,
+        ChangeFlags flags,
+        IReadOnlyDictionary<PathId, IReadOnlyList<string>>? toKill = null)
     {
-        var locking = _deployments.Where(d => d.AppId == id || d.Plan.Affects(id)).ToList();
-        if (locking.Count == 0)
+        var current = changes.Keys.Where(_apps.ContainsKey).ToDictionary(id => id, id => _apps[id].App);
+        var version = NextVersion();
+        var target = Stamp(current, changes.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!), version);
+        DeploymentPlan plan;
+        try
         {
-            return null;
+            plan = DeploymentPlanner.Plan(current, target, _newId, version, toKill);
+        }
+        catch (DependencyCycleException)
+        {
+            return new ChangeResult(ValidationResult.StatusCode, new JsonObject { ["message"] = DependencyCycleMessage }.ToJsonString(AppsJson.Options));
         }
 
-        if (force)
+        if (flags.DryRun)
         {
-            _deployments.RemoveAll(locking.Contains);
-            return null;
+            return new ChangeResult(200, plan.ToMarathonJson(0).ToJsonString(AppsJson.Options));
         }
 
-        return new JsonObject
+        var conflicts = Conflicts(plan, changes.Keys);
+        if (conflicts.Count > 0)
         {
-            ["message"] = "App is locked by one or more deployments. Override with the option '?force=true'. "
-                + $"View details at '/v2/deployments/{locking[0].Plan.Id}'.",
-            ["deployments"] = new JsonArray([.. locking.Select(d => (JsonNode)new JsonObject { ["id"] = d.Plan.Id })]),
-        };
+            if (!flags.Force)
+            {
+                return new ChangeResult(409, Locked(conflicts).ToJsonString(AppsJson.Options));
+            }
+
+            Cancel(conflicts);
+        }
+
+        var deployment = StartDeployment(plan, flags.RollbackOnFailure, toKill);
+        var body = new JsonObject { ["version"] = AppsJsonWriter.Timestamp(version), ["deploymentId"] = deployment.Id };
+        return new ChangeResult(200, body.ToJsonString(AppsJson.Options), deployment.Id, deployment);
     }
+
+    private void PublishApiPost(HttpContext ctx, AppDefinition app) => Events.Publish("api_post_event", new JsonObject
+    {
+        ["clientIp"] = ctx.Connection.RemoteIpAddress?.ToString(),
+        ["uri"] = ctx.Request.Path.Value,
+        ["appDefinition"] = AppDefinitionJson.ToJsonObject(app),
+    });
 
     private DateTimeOffset NextVersion()
     {
@@ -80,121 +115,157 @@ public sealed partial class AppsService
         return now;
     }
 
-    private RunningDeployment StartDeployment(PathId id, AppDefinition? before, AppDefinition? after, DateTimeOffset version)
+    /// <summary>Parses, normalizes and validates one app; the error result (400 or 422) when it is not valid.</summary>
+    private static (AppDefinition? App, ChangeResult? Error) ValidApp(AppParseResult parsed, string pathPrefix = "")
     {
-        var plan = DeploymentPlanner.Plan(
-            before is null ? NoApps : new Dictionary<PathId, AppDefinition> { [id] = before },
-            after is null ? NoApps : new Dictionary<PathId, AppDefinition> { [id] = after },
-            _newId,
-            version);
-        var deployment = new RunningDeployment(plan, id);
-        _deployments.Add(deployment);
-        return deployment;
+        if (parsed.App is not { } raw)
+        {
+            return (null, new ChangeResult(AppJsonError.StatusCode, parsed.Error!.ToMarathonJson()));
+        }
+
+        var validation = AppValidator.Validate(raw);
+        if (!validation.IsValid)
+        {
+            var json = JsonNode.Parse(validation.ToMarathonJson())!.AsObject();
+            if (pathPrefix.Length > 0)
+            {
+                foreach (var detail in json["details"]!.AsArray())
+                {
+                    detail!["path"] = pathPrefix + (string?)detail["path"];
+                }
+            }
+
+            return (null, new ChangeResult(ValidationResult.StatusCode, json.ToJsonString(AppsJson.Options)));
+        }
+
+        return (raw with { Version = null }, null);
     }
 
-    // ---- Handlers -----------------------------------------------------------------------------------------------------
+    // ---- /v2/apps -----------------------------------------------------------------------------------------------------
 
     private async Task CreateAsync(HttpContext ctx)
     {
         var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
         var parsed = AppDefinitionJson.Parse(body);
-        if (parsed.App is not { } raw)
+        if (parsed.App is { } raw)
         {
-            await WriteAsync(ctx, AppJsonError.StatusCode, parsed.Error!.ToMarathonJson()).ConfigureAwait(false);
+            parsed = AppParseResult.Success(AppNormalizer.Normalize(raw));
+        }
+
+        var (app, error) = ValidApp(parsed);
+        if (error is not null)
+        {
+            await WriteAsync(ctx, error).ConfigureAwait(false);
             return;
         }
 
-        var app = AppNormalizer.Normalize(raw);
-        var validation = AppValidator.Validate(app);
-        if (!validation.IsValid)
+        var flags = ChangeFlags.From(ctx);
+        var id = app!.PathId.Canonicalize();
+        var result = await WithGateAsync(() =>
         {
-            await WriteAsync(ctx, ValidationResult.StatusCode, validation.ToMarathonJson()).ConfigureAwait(false);
-            return;
-        }
-
-        var force = IsForce(ctx);
-        var (status, response, deploymentId) = await WithGateAsync(() =>
-        {
-            var id = app.PathId.Canonicalize();
             if (_apps.ContainsKey(id))
             {
-                return (409, new JsonObject { ["message"] = $"An app with id [{id}] already exists." }, (string?)null);
+                return new ChangeResult(409, new JsonObject { ["message"] = $"An app with id [{id}] already exists." }.ToJsonString(AppsJson.Options));
             }
 
-            if (Lock(id, force) is { } locked)
+            var change = Change(new Dictionary<PathId, AppDefinition?> { [id] = app }, flags);
+            if (change.Deployment is null)
             {
-                return (409, locked, null);
+                return change;
             }
 
-            var version = NextVersion();
-            var stored = app with { Version = version };
-            var state = new AppState(stored, version);
-            _apps[id] = state;
-            var deployment = StartDeployment(id, null, stored, version);
-            Converge(state);
-            var json = AppJson(state, embedTasks: false);
-            return (201, json, deployment.Plan.Id);
+            PublishApiPost(ctx, _apps[id].App);
+            return change with { Status = 201, Body = AppJson(_apps[id], embedTasks: false).ToJsonString(AppsJson.Options) };
         }).ConfigureAwait(false);
 
-        if (deploymentId is not null)
+        if (result.Status == 201)
         {
-            ctx.Response.Headers.Location = "/v2/apps" + app.PathId.Canonicalize();
+            ctx.Response.Headers.Location = "/v2/apps" + id;
         }
 
-        await WriteAsync(ctx, status, response.ToJsonString(AppsJson.Options), deploymentId).ConfigureAwait(false);
+        await WriteAsync(ctx, result).ConfigureAwait(false);
     }
 
     private async Task ListAsync(HttpContext ctx)
     {
         var filter = ctx.Request.Query["id"].ToString();
-        var embedTasks = ctx.Request.Query["embed"].Any(e => e is "apps.tasks" or "tasks");
+        var label = ctx.Request.Query["label"].ToString();
+        var embed = ctx.Request.Query["embed"];
+        var embedTasks = embed.Any(e => e is "apps.tasks" or "tasks" or "apps.failures");
         var json = await WithGateAsync(() => new JsonObject
         {
             ["apps"] = new JsonArray([.. _apps.Values
                 .Where(s => filter.Length == 0 || s.Id.ToString().Contains(filter, StringComparison.OrdinalIgnoreCase))
+                .Where(s => label.Length == 0 || MatchesLabel(s.App, label))
                 .Select(s => (JsonNode)AppJson(s, embedTasks))]),
         }, flush: false).ConfigureAwait(false);
         await WriteAsync(ctx, 200, json.ToJsonString(AppsJson.Options)).ConfigureAwait(false);
     }
 
-    private async Task AppAsync(HttpContext ctx)
+    /// <summary>Marathon's label selector: <c>key</c>, <c>key==value</c> or <c>key!=value</c>, comma-separated (all must hold).</summary>
+    private static bool MatchesLabel(AppDefinition app, string selector) => selector.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).All(term =>
     {
-        var rest = (ctx.Request.RouteValues["rest"] as string ?? "").TrimEnd('/');
-        var method = ctx.Request.Method;
-        string? action = null;
-        foreach (var suffix in new[] { "tasks", "restart" })
+        var ne = term.IndexOf("!=", StringComparison.Ordinal);
+        var eq = term.IndexOf("==", StringComparison.Ordinal);
+        if (ne > 0)
         {
-            if (rest == suffix || rest.EndsWith("/" + suffix, StringComparison.Ordinal))
-            {
-                action = suffix;
-                rest = rest[..^suffix.Length].TrimEnd('/');
-            }
+            return !app.Labels.TryGetValue(term[..ne], out var v) || v != term[(ne + 2)..];
         }
 
-        var id = PathId.Parse("/" + rest).Canonicalize();
-        switch (method, action)
+        if (eq > 0)
         {
-            case ("GET", null):
+            return app.Labels.TryGetValue(term[..eq], out var v) && v == term[(eq + 2)..];
+        }
+
+        return app.Labels.ContainsKey(term);
+    });
+
+    private async Task AppAsync(HttpContext ctx)
+    {
+        var segments = (ctx.Request.RouteValues["rest"] as string ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var keyword = Array.FindIndex(segments, s => s is "tasks" or "restart" or "versions");
+        var idSegments = keyword < 0 ? segments : segments[..keyword];
+        var action = keyword < 0 ? null : segments[keyword];
+        var argument = keyword >= 0 && keyword + 1 < segments.Length ? string.Join('/', segments[(keyword + 1)..]) : null;
+        if (idSegments.Length == 0 || !PathId.IsValid("/" + string.Join('/', idSegments)))
+        {
+            await WriteAsync(ctx, 404, new JsonObject { ["message"] = $"App '/{string.Join('/', idSegments)}' does not exist" }.ToJsonString(AppsJson.Options)).ConfigureAwait(false);
+            return;
+        }
+
+        var id = PathId.FromSegments(idSegments);
+        switch (ctx.Request.Method, action, argument)
+        {
+            case ("GET", null, null):
                 await ReadAppAsync(ctx, id, s => new JsonObject { ["app"] = AppJson(s, embedTasks: true) }).ConfigureAwait(false);
                 break;
-            case ("GET", "tasks"):
+            case ("GET", "tasks", null):
                 await ReadAppAsync(ctx, id, s => new JsonObject { ["tasks"] = TasksJson(s) }).ConfigureAwait(false);
                 break;
-            case ("PUT", null):
+            case ("DELETE", "tasks", _):
+                await KillAppTasksAsync(ctx, id, argument).ConfigureAwait(false);
+                break;
+            case ("GET", "versions", null):
+                await VersionsAsync(ctx, id).ConfigureAwait(false);
+                break;
+            case ("GET", "versions", { } version):
+                await VersionAsync(ctx, id, version).ConfigureAwait(false);
+                break;
+            case ("PUT", null, null):
                 var partial = !string.Equals(ctx.Request.Query["partialUpdate"].ToString(), "false", StringComparison.OrdinalIgnoreCase);
                 await UpdateAsync(ctx, id, partial ? AppUpdateMode.PartialUpdate : AppUpdateMode.Replace, createIfMissing: true).ConfigureAwait(false);
                 break;
-            case ("PATCH", null):
+            case ("PATCH", null, null):
                 await UpdateAsync(ctx, id, AppUpdateMode.MergePatch, createIfMissing: false).ConfigureAwait(false);
                 break;
-            case ("DELETE", null):
-                await DeleteAsync(ctx, id).ConfigureAwait(false);
+            case ("DELETE", null, null):
+                await DeleteAppAsync(ctx, id).ConfigureAwait(false);
                 break;
-            case ("POST", "restart"):
+            case ("POST", "restart", null):
                 await RestartAsync(ctx, id).ConfigureAwait(false);
                 break;
             default:
-                ctx.Response.StatusCode = 405;
+                await WriteAsync(ctx, 405, new JsonObject { ["message"] = $"{ctx.Request.Method} is not supported on {ctx.Request.Path}" }.ToJsonString(AppsJson.Options)).ConfigureAwait(false);
                 break;
         }
     }
@@ -210,8 +281,8 @@ public sealed partial class AppsService
     private async Task UpdateAsync(HttpContext ctx, PathId id, AppUpdateMode mode, bool createIfMissing)
     {
         var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
-        var force = IsForce(ctx);
-        var (status, response, deploymentId) = await WithGateAsync(() =>
+        var flags = ChangeFlags.From(ctx);
+        var result = await WithGateAsync(() =>
         {
             _apps.TryGetValue(id, out var state);
             AppParseResult parsed;
@@ -221,7 +292,7 @@ public sealed partial class AppsService
             }
             else if (!createIfMissing)
             {
-                return (404, NotFound(id), (string?)null);
+                return new ChangeResult(404, NotFound(id));
             }
             else
             {
@@ -232,126 +303,398 @@ public sealed partial class AppsService
                 }
             }
 
-            if (parsed.App is not { } app)
+            var (app, error) = ValidApp(parsed);
+            if (error is not null)
             {
-                return (AppJsonError.StatusCode, parsed.Error!.ToMarathonJson(), null);
+                return error;
             }
 
-            var validation = AppValidator.Validate(app);
-            if (!validation.IsValid)
+            var change = Change(new Dictionary<PathId, AppDefinition?> { [id] = app! with { Id = id.ToString() } }, flags);
+            if (change.Deployment is not null)
             {
-                return (ValidationResult.StatusCode, validation.ToMarathonJson(), null);
-            }
-
-            if (Lock(id, force) is { } locked)
-            {
-                return (409, locked.ToJsonString(AppsJson.Options), null);
-            }
-
-            DateTimeOffset version;
-            RunningDeployment deployment;
-            if (state is null)
-            {
-                version = NextVersion();
-                var created = app with { Version = version };
-                state = new AppState(created, version);
-                _apps[id] = state;
-                deployment = StartDeployment(id, null, created, version);
-            }
-            else if (app.Equals(state.App))
-            {
-                version = state.App.Version ?? NextVersion();
-                deployment = StartDeployment(id, state.App, state.App, version);
-            }
-            else
-            {
-                version = NextVersion();
-                var updated = app with { Version = version };
-                deployment = StartDeployment(id, state.App, updated, version);
-                if (DeploymentPlanner.IsUpgrade(state.App, updated))
+                PublishApiPost(ctx, _apps[id].App);
+                if (state is null)
                 {
-                    state.ConfigVersion = version;
+                    change = change with { Status = 201 };
                 }
-
-                if (state.App.Instances != updated.Instances)
-                {
-                    state.LastScalingAt = version;
-                }
-
-                state.App = updated;
-                state.Backoff = state.Backoff.ForApp(updated);
             }
 
-            Converge(state);
-            return (deployment.Plan.Original.Count == 0 ? 201 : 200, DeploymentResult(deployment, version), deployment.Plan.Id);
+            return change;
         }).ConfigureAwait(false);
 
-        await WriteAsync(ctx, status, response, deploymentId).ConfigureAwait(false);
+        await WriteAsync(ctx, result).ConfigureAwait(false);
     }
 
     private async Task RestartAsync(HttpContext ctx, PathId id)
     {
-        var force = IsForce(ctx);
-        var (status, response, deploymentId) = await WithGateAsync(() =>
-        {
-            if (!_apps.TryGetValue(id, out var state))
-            {
-                return (404, NotFound(id), (string?)null);
-            }
-
-            if (Lock(id, force) is { } locked)
-            {
-                return (409, locked.ToJsonString(AppsJson.Options), null);
-            }
-
-            var version = NextVersion();
-            var updated = state.App with { Version = version };
-            var deployment = StartDeployment(id, state.App, updated, version);
-            state.App = updated;
-            state.ConfigVersion = version;
-            state.Backoff = state.Backoff.ForApp(updated);
-            Converge(state);
-            return (200, DeploymentResult(deployment, version), deployment.Plan.Id);
-        }).ConfigureAwait(false);
-
-        await WriteAsync(ctx, status, response, deploymentId).ConfigureAwait(false);
+        var flags = ChangeFlags.From(ctx);
+        var result = await WithGateAsync(() => _apps.TryGetValue(id, out var state)
+            ? Change(new Dictionary<PathId, AppDefinition?> { [id] = state.App with { Version = NextVersion() } }, flags)
+            : new ChangeResult(404, NotFound(id))).ConfigureAwait(false);
+        await WriteAsync(ctx, result).ConfigureAwait(false);
     }
 
-    private async Task DeleteAsync(HttpContext ctx, PathId id)
+    private async Task DeleteAppAsync(HttpContext ctx, PathId id)
     {
-        var force = IsForce(ctx);
-        var (status, response, deploymentId) = await WithGateAsync(() =>
+        var flags = ChangeFlags.From(ctx);
+        var result = await WithGateAsync(() => _apps.ContainsKey(id)
+            ? Change(new Dictionary<PathId, AppDefinition?> { [id] = null }, flags)
+            : new ChangeResult(404, NotFound(id))).ConfigureAwait(false);
+        await WriteAsync(ctx, result).ConfigureAwait(false);
+    }
+
+    private async Task VersionsAsync(HttpContext ctx, PathId id)
+    {
+        var exists = await WithGateAsync(() => _apps.TryGetValue(id, out var s) ? s.App.Version : null, flush: false).ConfigureAwait(false);
+        if (exists is not { } latest)
+        {
+            await WriteAsync(ctx, 404, NotFound(id)).ConfigureAwait(false);
+            return;
+        }
+
+        var versions = _store is null ? [AppsJsonWriter.Timestamp(latest)] : await _store.ListVersionsAsync(id.ToString(), ctx.RequestAborted).ConfigureAwait(false);
+        await WriteAsync(ctx, 200, new JsonObject { ["versions"] = new JsonArray([.. versions.Select(v => (JsonNode)JsonValue.Create(v))]) }.ToJsonString(AppsJson.Options)).ConfigureAwait(false);
+    }
+
+    private async Task VersionAsync(HttpContext ctx, PathId id, string version)
+    {
+        var current = await WithGateAsync(() => _apps.TryGetValue(id, out var s) ? s.App : null, flush: false).ConfigureAwait(false);
+        string? definition = null;
+        if (current?.Version is { } v && AppsJsonWriter.Timestamp(v) == version)
+        {
+            definition = AppDefinitionJson.Serialize(current);
+        }
+        else if (current is not null && _store is not null)
+        {
+            definition = await _store.ReadVersionAsync(id.ToString(), version, ctx.RequestAborted).ConfigureAwait(false);
+        }
+
+        await (definition is null
+            ? WriteAsync(ctx, 404, new JsonObject { ["message"] = $"App '{id}' does not exist in version {version}" }.ToJsonString(AppsJson.Options))
+            : WriteAsync(ctx, 200, definition)).ConfigureAwait(false);
+    }
+
+    // ---- Tasks --------------------------------------------------------------------------------------------------------
+
+    private async Task KillAppTasksAsync(HttpContext ctx, PathId id, string? taskId)
+    {
+        var host = ctx.Request.Query["host"].ToString();
+        var scale = IsTrue(ctx, "scale");
+        var flags = ChangeFlags.From(ctx);
+        var result = await WithGateAsync(() =>
         {
             if (!_apps.TryGetValue(id, out var state))
             {
-                return (404, NotFound(id), (string?)null);
+                return new ChangeResult(404, NotFound(id));
             }
 
-            if (Lock(id, force) is { } locked)
+            var doomed = state.Instances.Values
+                .Where(i => !i.IsScheduled && !i.Decommissioned)
+                .Where(i => taskId is null || i.TaskId == taskId)
+                .Where(i => host.Length == 0 || host == "*" || i.Agent?.Hostname == host)
+                .ToList();
+            if (taskId is not null && doomed.Count == 0)
             {
-                return (409, locked.ToJsonString(AppsJson.Options), null);
+                return new ChangeResult(404, new JsonObject { ["message"] = $"Task '{taskId}' does not exist" }.ToJsonString(AppsJson.Options));
             }
 
-            var version = NextVersion();
-            var deployment = StartDeployment(id, state.App, null, version);
-            _apps.Remove(id);
-            foreach (var instance in state.Instances.Values.ToList())
-            {
-                Kill(state, instance);
-            }
-
-            return (200, DeploymentResult(deployment, version), deployment.Plan.Id);
+            return KillTasks(state, doomed, scale, flags, single: taskId is not null);
         }).ConfigureAwait(false);
-
-        await WriteAsync(ctx, status, response, deploymentId).ConfigureAwait(false);
+        await WriteAsync(ctx, result).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Kills instances: with <paramref name="scale"/> as a deployment that lowers <c>instances</c> by their number
+    /// (Marathon <c>killAndScale</c>), otherwise plainly (they are replaced).
+    /// </summary>
+    private ChangeResult KillTasks(AppState state, List<Instance> doomed, bool scale, ChangeFlags flags, bool single)
+    {
+        if (scale)
+        {
+            var target = state.App with { Instances = Math.Max(0, state.App.Instances - doomed.Count) };
+            return Change(
+                new Dictionary<PathId, AppDefinition?> { [state.Id] = target with { Version = null } },
+                flags,
+                new Dictionary<PathId, IReadOnlyList<string>> { [state.Id] = [.. doomed.Select(i => i.TaskId)] });
+        }
+
+        var json = doomed.Select(i => (JsonNode)TaskJson(state, i)).ToList();
+        foreach (var instance in doomed)
+        {
+            Kill(state, instance);
+        }
+
+        Converge(state);
+        return new ChangeResult(200, (single ? new JsonObject { ["task"] = json[0] } : new JsonObject { ["tasks"] = new JsonArray([.. json]) }).ToJsonString(AppsJson.Options));
+    }
+
+    private async Task AllTasksAsync(HttpContext ctx)
+    {
+        var statuses = ctx.Request.Query["status"].Select(s => s?.ToUpperInvariant()).ToHashSet();
+        var json = await WithGateAsync(() => new JsonObject
+        {
+            ["tasks"] = new JsonArray([.. _apps.Values.SelectMany(s => s.Instances.Values
+                .Where(i => !i.IsScheduled)
+                .Where(i => statuses.Count == 0 || statuses.Contains(i.State!["TASK_".Length..]))
+                .OrderBy(i => i.TaskId, StringComparer.Ordinal)
+                .Select(i => (JsonNode)TaskJson(s, i)))]),
+        }, flush: false).ConfigureAwait(false);
+        await WriteAsync(ctx, 200, json.ToJsonString(AppsJson.Options)).ConfigureAwait(false);
+    }
+
+    private async Task DeleteTasksAsync(HttpContext ctx)
+    {
+        var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
+        List<string> ids;
+        try
+        {
+            ids = [.. JsonNode.Parse(body)?["ids"]?.AsArray().Select(n => (string)n!) ?? []];
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            await WriteAsync(ctx, 400, new JsonObject { ["message"] = AppDefinitionJson.InvalidJsonMessage, ["details"] = "expected {\"ids\": [\"task id\", …]}" }.ToJsonString(AppsJson.Options)).ConfigureAwait(false);
+            return;
+        }
+
+        var scale = IsTrue(ctx, "scale");
+        var flags = ChangeFlags.From(ctx);
+        var result = await WithGateAsync(() =>
+        {
+            var byApp = ids.Where(_tasks.ContainsKey).Select(t => _tasks[t]).Where(i => _apps.ContainsKey(i.AppId)).GroupBy(i => i.AppId).ToList();
+            if (scale)
+            {
+                var changes = byApp.ToDictionary(g => g.Key, g => (AppDefinition?)(_apps[g.Key].App with { Instances = Math.Max(0, _apps[g.Key].App.Instances - g.Count()), Version = null }));
+                return Change(changes, flags, byApp.ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.Select(i => i.TaskId)]));
+            }
+
+            var killed = new JsonArray();
+            foreach (var group in byApp)
+            {
+                var state = _apps[group.Key];
+                foreach (var instance in group)
+                {
+                    killed.Add(TaskJson(state, instance));
+                    Kill(state, instance);
+                }
+
+                Converge(state);
+            }
+
+            return new ChangeResult(200, new JsonObject { ["tasks"] = killed }.ToJsonString(AppsJson.Options));
+        }).ConfigureAwait(false);
+        await WriteAsync(ctx, result).ConfigureAwait(false);
+    }
+
+    // ---- /v2/deployments ----------------------------------------------------------------------------------------------
 
     private async Task DeploymentsAsync(HttpContext ctx)
     {
         var json = await WithGateAsync(
-            () => new JsonArray([.. _deployments.Select(d => (JsonNode)d.Plan.ToMarathonJson(d.Plan.Steps.Count))]),
+            () => new JsonArray([.. _deployments.Select(d => (JsonNode)d.Plan.ToMarathonJson(Math.Max(d.CurrentStep, d.Plan.Steps.Count == 0 ? 0 : 1)))]),
             flush: false).ConfigureAwait(false);
         await WriteAsync(ctx, 200, json.ToJsonString(AppsJson.Options)).ConfigureAwait(false);
+    }
+
+    private async Task DeleteDeploymentAsync(HttpContext ctx)
+    {
+        var id = ctx.Request.RouteValues["id"] as string ?? "";
+        var force = IsTrue(ctx, "force");
+        var result = await WithGateAsync(() =>
+        {
+            if (_deployments.FirstOrDefault(d => d.Id == id) is not { } deployment)
+            {
+                return new ChangeResult(404, new JsonObject { ["message"] = $"DeploymentPlan {id} does not exist" }.ToJsonString(AppsJson.Options));
+            }
+
+            if (force)
+            {
+                Cancel([deployment]);
+                Events.Publish("deployment_failed", new JsonObject { ["id"] = deployment.Id, ["plan"] = PlanJson(deployment.Plan), ["reason"] = "cancelled with force=true" });
+                return new ChangeResult(202, "{}");
+            }
+
+            var rollback = Rollback(deployment);
+            Events.Publish("deployment_failed", new JsonObject { ["id"] = deployment.Id, ["plan"] = PlanJson(deployment.Plan), ["reason"] = $"rolled back by deployment {rollback.Id}" });
+            var body = new JsonObject { ["version"] = AppsJsonWriter.Timestamp(rollback.Plan.Version), ["deploymentId"] = rollback.Id };
+            return new ChangeResult(200, body.ToJsonString(AppsJson.Options), rollback.Id);
+        }).ConfigureAwait(false);
+        await WriteAsync(ctx, result).ConfigureAwait(false);
+    }
+
+    // ---- /v2/queue ----------------------------------------------------------------------------------------------------
+
+    private async Task QueueAsync(HttpContext ctx)
+    {
+        var json = await WithGateAsync(() =>
+        {
+            var now = _time.GetUtcNow();
+            return new JsonObject
+            {
+                ["queue"] = new JsonArray([.. _apps.Values
+                    .Where(s => s.Instances.Values.Any(i => i.IsScheduled))
+                    .Select(s => (JsonNode)QueueItemJson(s, now))]),
+            };
+        }, flush: false).ConfigureAwait(false);
+        await WriteAsync(ctx, 200, json.ToJsonString(AppsJson.Options)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One <c>/v2/queue</c> element in Marathon's shape (<c>count</c>, <c>delay</c>, <c>since</c>,
+    /// <c>processedOffersSummary</c> with <c>rejectSummaryLastOffers</c>, <c>lastUnusedOffers</c>, <c>app</c>), plus
+    /// <c>waitingReasons</c>: every distinct reason over the recent offers, with the agent and the constraint or
+    /// resource that refused, most frequent first.
+    /// </summary>
+    private JsonObject QueueItemJson(AppState state, DateTimeOffset now)
+    {
+        var recent = state.Offers.Recent.ToList();
+        var reasons = new[] { "UnfulfilledRole", "UnfulfilledConstraint", "NoCorrespondingReservationFound", "AgentMaintenance", "InsufficientCpus", "InsufficientMemory", "InsufficientDisk", "InsufficientGpus", "InsufficientPorts", "DeclinedScarceResources" };
+        var rejectSummary = new JsonArray();
+        foreach (var reason in reasons)
+        {
+            rejectSummary.Add(new JsonObject { ["reason"] = reason, ["declined"] = recent.Count(r => r.Reason == reason), ["processed"] = recent.Count });
+        }
+
+        var delay = state.Backoff.RemainingDelay(now);
+        return new JsonObject
+        {
+            ["count"] = state.Instances.Values.Count(i => i.IsScheduled),
+            ["delay"] = new JsonObject
+            {
+                ["timeLeftSeconds"] = (long)Math.Ceiling(Math.Max(0, delay.TotalSeconds)),
+                ["overdue"] = delay <= TimeSpan.Zero,
+            },
+            ["since"] = AppsJsonWriter.Timestamp(state.WaitingSince ?? now),
+            ["processedOffersSummary"] = new JsonObject
+            {
+                ["processedOffersCount"] = state.Offers.Processed,
+                ["unusedOffersCount"] = state.Offers.Unused,
+                ["lastUnusedOfferAt"] = state.Offers.LastUnusedAt is { } unused ? AppsJsonWriter.Timestamp(unused) : null,
+                ["lastUsedOfferAt"] = state.Offers.LastUsedAt is { } used ? AppsJsonWriter.Timestamp(used) : null,
+                ["rejectSummaryLastOffers"] = rejectSummary,
+                ["rejectSummaryLaunchAttempt"] = rejectSummary.DeepClone(),
+            },
+            ["lastUnusedOffers"] = new JsonArray([.. recent.Where(r => r.Reason is not null).TakeLast(10).Select(r => (JsonNode)new JsonObject
+            {
+                ["offer"] = new JsonObject { ["hostname"] = r.Agent },
+                ["timestamp"] = AppsJsonWriter.Timestamp(r.At),
+                ["reason"] = new JsonArray(r.Reason),
+            })]),
+            ["waitingReasons"] = new JsonArray([.. recent.Where(r => r.Reason is not null)
+                .GroupBy(r => (r.Reason, r.Detail))
+                .OrderByDescending(g => g.Count())
+                .Select(g => (JsonNode)new JsonObject
+                {
+                    ["reason"] = g.Key.Reason,
+                    ["detail"] = g.Key.Detail,
+                    ["offers"] = g.Count(),
+                    ["agents"] = new JsonArray([.. g.Select(r => r.Agent).Distinct().Order(StringComparer.Ordinal).Select(a => (JsonNode)JsonValue.Create(a))]),
+                })]),
+            ["app"] = AppJson(state, embedTasks: false),
+        };
+    }
+
+    private async Task ResetDelayAsync(HttpContext ctx)
+    {
+        var rest = (ctx.Request.RouteValues["rest"] as string ?? "").TrimEnd('/');
+        if (!rest.EndsWith("/delay", StringComparison.Ordinal))
+        {
+            await WriteAsync(ctx, 404, new JsonObject { ["message"] = "Not found" }.ToJsonString(AppsJson.Options)).ConfigureAwait(false);
+            return;
+        }
+
+        var id = PathId.Parse("/" + rest[..^"/delay".Length]).Canonicalize();
+        var found = await WithGateAsync(() =>
+        {
+            if (!_apps.TryGetValue(id, out var state))
+            {
+                return false;
+            }
+
+            state.Backoff = state.Backoff.Reset();
+            _dirtyApps.Add(id);
+            _reviveNeeded = true;
+            return true;
+        }).ConfigureAwait(false);
+        await (found ? WriteAsync(ctx, 204, "") : WriteAsync(ctx, 404, NotFound(id))).ConfigureAwait(false);
+    }
+
+    // ---- /v2/events, /v2/plan, /v2/info -------------------------------------------------------------------------------
+
+    private async Task EventsAsync(HttpContext ctx)
+    {
+        var types = ctx.Request.Query["event_type"].Where(t => !string.IsNullOrEmpty(t)).Select(t => t!).ToHashSet(StringComparer.Ordinal);
+        using var subscription = Events.Subscribe(types);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _cts.Token);
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "text/event-stream";
+        ctx.Response.Headers.CacheControl = "no-cache";
+        var attached = new JsonObject
+        {
+            ["remoteAddress"] = ctx.Connection.RemoteIpAddress?.ToString(),
+            ["eventType"] = "event_stream_attached",
+            ["timestamp"] = AppsJsonWriter.Timestamp(_time.GetUtcNow()),
+        };
+        try
+        {
+            await WriteEventAsync(ctx, attached, linked.Token).ConfigureAwait(false);
+            await foreach (var evt in subscription.ReadAllAsync(linked.Token).ConfigureAwait(false))
+            {
+                await WriteEventAsync(ctx, evt, linked.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static async Task WriteEventAsync(HttpContext ctx, JsonObject evt, CancellationToken ct)
+    {
+        await ctx.Response.WriteAsync($"event: {(string?)evt["eventType"]}\ndata: {evt.ToJsonString(AppsJson.Options)}\n\n", ct).ConfigureAwait(false);
+        await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary><c>POST /v2/plan</c>: the deployment an app or group definition would cause, without doing it.</summary>
+    private async Task PlanAsync(HttpContext ctx)
+    {
+        var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
+        JsonObject? node;
+        try
+        {
+            node = JsonNode.Parse(body) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            node = null;
+        }
+
+        if (node is null)
+        {
+            await WriteAsync(ctx, AppJsonError.StatusCode, new AppJsonError(AppDefinitionJson.InvalidJsonMessage, "expected an app or a group object").ToMarathonJson()).ConfigureAwait(false);
+            return;
+        }
+
+        var isGroup = node.ContainsKey("apps") || node.ContainsKey("groups");
+        var result = isGroup
+            ? await GroupChangeAsync(node, PathId.Root, replace: false, new ChangeFlags(false, true, false)).ConfigureAwait(false)
+            : await PlanAppAsync(body).ConfigureAwait(false);
+        await WriteAsync(ctx, result).ConfigureAwait(false);
+    }
+
+    private Task<ChangeResult> PlanAppAsync(byte[] body)
+    {
+        var parsed = AppDefinitionJson.Parse(body);
+        if (parsed.App is { } raw)
+        {
+            parsed = AppParseResult.Success(AppNormalizer.Normalize(raw));
+        }
+
+        var (app, error) = ValidApp(parsed);
+        return error is not null
+            ? Task.FromResult(error)
+            : WithGateAsync(() => Change(new Dictionary<PathId, AppDefinition?> { [app!.PathId.Canonicalize()] = app }, new ChangeFlags(false, true, false)), flush: false);
     }
 
     private Task InfoAsync(HttpContext ctx)
@@ -370,6 +713,7 @@ public sealed partial class AppsService
                 ["failover_timeout"] = (long)_options.FailoverTimeout.TotalSeconds,
                 ["mesos_user"] = _options.User,
             },
+            ["event_subscriber"] = new JsonObject { ["type"] = "sse" },
         };
         return WriteAsync(ctx, 200, json.ToJsonString(AppsJson.Options));
     }
@@ -385,7 +729,7 @@ public sealed partial class AppsService
         json["tasksRunning"] = instances.Count(i => i.IsRunning);
         json["tasksHealthy"] = hasHealthChecks ? instances.Count(i => i.IsRunning && i.Healthy == true) : 0;
         json["tasksUnhealthy"] = hasHealthChecks ? instances.Count(i => i.IsRunning && i.Healthy == false) : 0;
-        json["deployments"] = new JsonArray([.. _deployments.Where(d => d.AppId == state.Id).Select(d => (JsonNode)new JsonObject { ["id"] = d.Plan.Id })]);
+        json["deployments"] = new JsonArray([.. _deployments.Where(d => d.Affects(state.Id)).Select(d => (JsonNode)new JsonObject { ["id"] = d.Id })]);
         json["versionInfo"] = new JsonObject
         {
             ["lastScalingAt"] = AppsJsonWriter.Timestamp(state.LastScalingAt),
@@ -396,11 +740,13 @@ public sealed partial class AppsService
             json["lastTaskFailure"] = new JsonObject
             {
                 ["appId"] = state.Id.ToString(),
-                ["taskId"] = failure.Status.TaskId.Value,
-                ["state"] = failure.Status.State,
-                ["message"] = failure.Status.Message ?? "",
+                ["host"] = failure.Host,
+                ["message"] = failure.Message,
+                ["state"] = failure.State,
+                ["taskId"] = failure.TaskId,
                 ["timestamp"] = AppsJsonWriter.Timestamp(failure.At),
-                ["slaveId"] = failure.Status.AgentId?.Value,
+                ["version"] = AppsJsonWriter.Timestamp(failure.Version),
+                ["slaveId"] = failure.AgentId,
             };
         }
 
@@ -413,7 +759,11 @@ public sealed partial class AppsService
     }
 
     private static JsonArray TasksJson(AppState state) =>
-        [.. state.Instances.Values.Where(i => !i.IsScheduled).OrderBy(i => i.TaskId, StringComparer.Ordinal).Select(i => (JsonNode)new JsonObject
+        [.. state.Instances.Values.Where(i => !i.IsScheduled).OrderBy(i => i.TaskId, StringComparer.Ordinal).Select(i => (JsonNode)TaskJson(state, i))];
+
+    private static JsonObject TaskJson(AppState state, Instance i)
+    {
+        var json = new JsonObject
         {
             ["id"] = i.TaskId,
             ["appId"] = state.Id.ToString(),
@@ -421,19 +771,33 @@ public sealed partial class AppsService
             ["slaveId"] = i.AgentId,
             ["state"] = i.State,
             ["ports"] = new JsonArray([.. i.Ports.Select(p => (JsonNode)JsonValue.Create(p))]),
+            ["servicePorts"] = new JsonArray([.. (state.App.PortDefinitions ?? []).Select(p => (JsonNode)JsonValue.Create(p.Port))]),
+            ["ipAddresses"] = new JsonArray(),
             ["stagedAt"] = i.StagedAt is { } staged ? AppsJsonWriter.Timestamp(staged) : null,
             ["startedAt"] = i.StartedAt is { } started ? AppsJsonWriter.Timestamp(started) : null,
             ["version"] = AppsJsonWriter.Timestamp(i.AppVersion),
-        })];
+        };
+        if (state.App.HealthChecks.Count > 0 && i.Healthy is { } healthy)
+        {
+            json["healthCheckResults"] = new JsonArray(new JsonObject
+            {
+                ["alive"] = healthy,
+                ["consecutiveFailures"] = i.ConsecutiveHealthFailures,
+                ["lastFailureCause"] = healthy ? null : i.HealthMessage,
+                ["instanceId"] = i.TaskId,
+                ["taskId"] = i.TaskId,
+            });
+        }
 
-    private static string DeploymentResult(RunningDeployment deployment, DateTimeOffset version) =>
-        new JsonObject { ["version"] = AppsJsonWriter.Timestamp(version), ["deploymentId"] = deployment.Plan.Id }.ToJsonString(AppsJson.Options);
+        return json;
+    }
 
     private static string NotFound(PathId id) =>
         new JsonObject { ["message"] = $"App '{id}' does not exist" }.ToJsonString(AppsJson.Options);
 
-    private static bool IsForce(HttpContext ctx) =>
-        string.Equals(ctx.Request.Query["force"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
+    private static bool IsTrue(HttpContext ctx, string name) =>
+        ctx.Request.Query.TryGetValue(name, out var values)
+        && (values.ToString().Length == 0 || string.Equals(values.ToString(), "true", StringComparison.OrdinalIgnoreCase));
 
     private static async Task<byte[]> ReadBodyAsync(HttpContext ctx)
     {
@@ -442,15 +806,22 @@ public sealed partial class AppsService
         return buffer.ToArray();
     }
 
+    private static Task WriteAsync(HttpContext ctx, ChangeResult result) => WriteAsync(ctx, result.Status, result.Body, result.DeploymentId);
+
     private static async Task WriteAsync(HttpContext ctx, int status, string json, string? deploymentId = null)
     {
         ctx.Response.StatusCode = status;
-        ctx.Response.ContentType = "application/json; charset=utf-8";
         if (deploymentId is not null)
         {
             ctx.Response.Headers["Marathon-Deployment-Id"] = deploymentId;
         }
 
+        if (status == 204)
+        {
+            return;
+        }
+
+        ctx.Response.ContentType = "application/json; charset=utf-8";
         await ctx.Response.WriteAsync(json, ctx.RequestAborted).ConfigureAwait(false);
     }
 }

@@ -25,6 +25,17 @@ public sealed partial class AppsService : IAsyncDisposable
     private readonly Dictionary<string, Instance> _tasks = new(StringComparer.Ordinal);
     private readonly List<RunningDeployment> _deployments = [];
     private readonly List<SchedulerCall> _outbox = [];
+    private readonly AppsStore? _store;
+    private readonly HashSet<PathId> _dirtyApps = [];
+    private readonly HashSet<string> _dirtyInstances = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _dirtyDeployments = new(StringComparer.Ordinal);
+    private readonly List<AppDefinition> _newVersions = [];
+    private readonly HashSet<string> _awaitingReconcile = new(StringComparer.Ordinal);
+    private bool _frameworkIdDirty;
+    private bool _reconciling;
+    private DateTimeOffset _reconcileDeadline;
+    private long _deploymentSeq;
+    private ITimer? _ticker;
     private ISchedulerConnection? _connection;
     private string? _frameworkId;
     private bool _suppressed;
@@ -32,16 +43,21 @@ public sealed partial class AppsService : IAsyncDisposable
     private DateTimeOffset _lastVersion;
     private Task? _run;
 
-    /// <summary>Creates the service; call <see cref="Start"/> to subscribe.</summary>
+    /// <summary>Creates the service; call <see cref="StartAsync"/> to subscribe.</summary>
     /// <param name="connect">Subscribes a framework (e.g. <see cref="ConnectOver(ISchedulerTransport)"/>).</param>
     /// <param name="options">Settings (defaults when null).</param>
     /// <param name="time">Clock for versions, backoff and re-subscription.</param>
     /// <param name="newId">Generates the unique part of task ids and deployment ids.</param>
+    /// <param name="store">
+    /// Where apps, deployments and instances are persisted (loaded by <see cref="StartAsync"/>); null keeps them in
+    /// memory only, so a restart forgets every app.
+    /// </param>
     public AppsService(
         Func<FrameworkInfoDto, CancellationToken, Task<ISchedulerConnection>> connect,
         AppsOptions? options = null,
         TimeProvider? time = null,
-        Func<string>? newId = null)
+        Func<string>? newId = null,
+        AppsStore? store = null)
     {
         ArgumentNullException.ThrowIfNull(connect);
         _connect = connect;
@@ -49,7 +65,15 @@ public sealed partial class AppsService : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _newId = newId ?? (static () => Guid.NewGuid().ToString());
         _frameworkId = _options.FrameworkId;
+        _store = store;
+        Events = new AppsEvents(_time);
     }
+
+    /// <summary>The event bus behind <c>/v2/events</c> (also for in-process readers such as the web UI).</summary>
+    public AppsEvents Events { get; }
+
+    /// <summary>True while the service waits for the master's answers to its reconciliation before acting.</summary>
+    public bool IsReconciling => _reconciling;
 
     /// <summary>The framework id the master assigned, once subscribed.</summary>
     public string? FrameworkId => _frameworkId;
@@ -72,12 +96,37 @@ public sealed partial class AppsService : IAsyncDisposable
         return async (info, ct) => await HttpSchedulerConnection.SubscribeAsync(http, master, info, null, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Starts the subscription loop in the background (re-subscribing whenever the stream ends).</summary>
-    public void Start() => _run ??= Task.Run(() => RunAsync(_cts.Token));
+    /// <summary>
+    /// Loads the persisted state (if there is a store), then starts the subscription loop in the background
+    /// (re-subscribing whenever the stream ends) and the once-a-second housekeeping (reconciliation timeout,
+    /// deployment deadlines, health kills, launch delays).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Already started.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_run is not null)
+        {
+            throw new InvalidOperationException("The Apps service is already started.");
+        }
+
+        if (_store is not null)
+        {
+            var stored = await _store.LoadAsync(cancellationToken).ConfigureAwait(false);
+            await WithGateAsync(() => Restore(stored), flush: false).ConfigureAwait(false);
+        }
+
+        _run = Task.Run(() => RunAsync(_cts.Token), CancellationToken.None);
+        _ticker = _time.CreateTimer(_ => _ = TickAsync(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
 
     /// <summary>Stops the loop and closes the subscription (the master keeps the tasks for the failover timeout).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_ticker is not null)
+        {
+            await _ticker.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _cts.CancelAsync().ConfigureAwait(false);
         if (_run is not null)
         {
@@ -129,16 +178,15 @@ public sealed partial class AppsService : IAsyncDisposable
                 await WithGateAsync(() =>
                 {
                     _connection = connection;
-                    _frameworkId = connection.FrameworkId;
+                    if (_frameworkId != connection.FrameworkId)
+                    {
+                        _frameworkId = connection.FrameworkId;
+                        _frameworkIdDirty = true;
+                    }
+
                     _suppressed = false;
                     _reviveNeeded = true;
-
-                    // Implicit reconciliation: the master re-sends the state of every task it knows of ours.
-                    _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Reconcile, Reconcile = new ReconcileCall([]) });
-                    foreach (var app in _apps.Values)
-                    {
-                        Converge(app);
-                    }
+                    BeginReconciliation();
                 }).ConfigureAwait(false);
 
                 await foreach (var evt in connection.Events(ct).ConfigureAwait(false))
@@ -187,8 +235,14 @@ public sealed partial class AppsService : IAsyncDisposable
             var result = action();
             if (flush)
             {
-                CheckDeployments();
+                AdvanceDeployments();
                 SyncOfferInterest();
+            }
+
+            // Persist before any call leaves: a launch is on disk before the master hears of it.
+            await PersistAsync().ConfigureAwait(false);
+            if (flush)
+            {
                 await FlushAsync().ConfigureAwait(false);
             }
 
@@ -230,7 +284,7 @@ public sealed partial class AppsService : IAsyncDisposable
 
     private void SyncOfferInterest()
     {
-        var wanted = _apps.Values.Any(a => a.Instances.Values.Any(i => i.IsScheduled));
+        var wanted = !_reconciling && _apps.Values.Any(a => a.Instances.Values.Any(i => i.IsScheduled));
         if (wanted && (_suppressed || _reviveNeeded))
         {
             _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Revive, Revive = new RolesCall([_options.Role]) });
@@ -263,10 +317,29 @@ public sealed partial class AppsService : IAsyncDisposable
 
     // ---- Instance bookkeeping ----------------------------------------------------------------------------------------
 
+    /// <summary>
+    /// Moves the app's instances one step toward <see cref="AppState.Applied"/>: a rolling upgrade while instances of
+    /// an older configuration remain (<see cref="RollingUpgrade"/>), otherwise scale up or down
+    /// (<see cref="ScaleDownSelector"/>). Does nothing while reconciling: the instance sets are not known yet.
+    /// </summary>
     private void Converge(AppState state)
     {
-        var app = state.App;
+        if (_reconciling || state.Applied is not { } app)
+        {
+            return;
+        }
+
         var all = state.Instances.Values.ToList();
+        if (app.Instances == 0)
+        {
+            foreach (var instance in all)
+            {
+                Kill(state, instance);
+            }
+
+            return;
+        }
+
         var old = all.Where(i => i.ConfigVersion != state.ConfigVersion).ToList();
         if (old.Count > 0)
         {
@@ -304,10 +377,13 @@ public sealed partial class AppsService : IAsyncDisposable
 
     private void Schedule(AppState state)
     {
-        var taskId = string.Join('.', state.App.PathId.Segments) + "." + _newId();
-        var instance = new Instance(taskId, state.Id) { ConfigVersion = state.ConfigVersion, AppVersion = state.App.Version ?? state.ConfigVersion };
+        var applied = state.Applied ?? state.App;
+        var taskId = string.Join('.', applied.PathId.Segments) + "." + _newId();
+        var instance = new Instance(taskId, state.Id) { ConfigVersion = state.ConfigVersion, AppVersion = applied.Version ?? state.ConfigVersion };
         state.Instances[taskId] = instance;
+        state.WaitingSince ??= _time.GetUtcNow();
         _tasks[taskId] = instance;
+        _dirtyInstances.Add(taskId);
         _reviveNeeded = true;
     }
 
@@ -317,6 +393,7 @@ public sealed partial class AppsService : IAsyncDisposable
         {
             state?.Instances.Remove(instance.TaskId);
             _tasks.Remove(instance.TaskId);
+            _dirtyInstances.Add(instance.TaskId);
             return;
         }
 
@@ -326,6 +403,7 @@ public sealed partial class AppsService : IAsyncDisposable
         }
 
         instance.Decommissioned = true;
+        _dirtyInstances.Add(instance.TaskId);
         var grace = state?.App.TaskKillGracePeriodSeconds;
         _outbox.Add(new SchedulerCall
         {
@@ -341,32 +419,50 @@ public sealed partial class AppsService : IAsyncDisposable
     {
         var taskId = status.TaskId.Value;
         var terminal = TaskStates.IsTerminal(status.State);
+        var now = _time.GetUtcNow();
+        var reconciled = _reconciling && _awaitingReconcile.Remove(taskId) && _awaitingReconcile.Count == 0;
         if (_tasks.TryGetValue(taskId, out var instance))
         {
             _apps.TryGetValue(instance.AppId, out var state);
+            _dirtyInstances.Add(taskId);
+            var healthChanged = status.Healthy is not null && status.Healthy != instance.Healthy;
+            PublishStatus(instance, status);
             if (terminal)
             {
                 _tasks.Remove(taskId);
                 state?.Instances.Remove(taskId);
-                if (state is not null && !instance.Decommissioned)
+                if (state is not null && (!instance.Decommissioned || instance.HealthKilledAt is not null)
+                    && status.State is TaskStates.Failed or TaskStates.Finished or TaskStates.Error or TaskStates.Lost or TaskStates.Gone or TaskStates.Dropped)
                 {
-                    state.Backoff = state.Backoff.RecordFailure(_time.GetUtcNow());
-                    state.LastTaskFailure = (status, _time.GetUtcNow());
+                    state.Backoff = state.Backoff.RecordFailure(now);
+                    state.LastTaskFailure = new TaskFailure(taskId, status.State, status.Message ?? "", status.AgentId?.Value ?? instance.AgentId, instance.Agent?.Hostname, now, instance.AppVersion);
+                    _dirtyApps.Add(state.Id);
                 }
             }
             else
             {
                 instance.State = status.State;
                 instance.AgentId = status.AgentId?.Value ?? instance.AgentId;
-                instance.Healthy = status.Healthy;
-                if (status.State == TaskStates.Running)
+                if (status.Healthy is { } healthy)
                 {
-                    instance.StartedAt ??= _time.GetUtcNow();
+                    instance.Healthy = healthy;
+                    instance.HealthMessage = status.Message;
+                    instance.ConsecutiveHealthFailures = healthy ? 0 : Math.Max(1, ParseFailures(status.Message));
                 }
 
-                if (state is null && !instance.Decommissioned)
+                if (status.State == TaskStates.Running)
+                {
+                    instance.StartedAt ??= now;
+                }
+
+                if (state is null && !instance.Decommissioned && !_deployments.Any(d => d.Plan.Original.ContainsKey(instance.AppId)))
                 {
                     Kill(null, instance);
+                }
+
+                if (healthChanged)
+                {
+                    PublishHealth(instance);
                 }
             }
 
@@ -375,15 +471,130 @@ public sealed partial class AppsService : IAsyncDisposable
                 Converge(state);
             }
         }
-        else if (!terminal)
+        else if (!terminal && !_reconciling)
         {
             // A task we do not know (e.g. of a deleted app, reported by reconciliation): it must not keep running.
             _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Kill, Kill = new KillCall(status.TaskId, status.AgentId, null) });
+        }
+        else if (!terminal)
+        {
+            _unknownDuringReconcile.Add((status.TaskId, status.AgentId));
         }
 
         if (status.Uuid is not null && status.AgentId is not null)
         {
             _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Acknowledge, Acknowledge = new AcknowledgeCall(status.AgentId, status.TaskId, status.Uuid) });
+        }
+
+        if (reconciled)
+        {
+            EndReconciliation();
+        }
+    }
+
+    /// <summary>The failure count an agent puts at the start of an unhealthy message ("health check failed 3 consecutive times: …").</summary>
+    private static int ParseFailures(string? message)
+    {
+        const string prefix = "health check failed ";
+        if (message is null || !message.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return 1;
+        }
+
+        var rest = message.AsSpan(prefix.Length);
+        var space = rest.IndexOf(' ');
+        return space > 0 && int.TryParse(rest[..space], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 1;
+    }
+
+    // ---- Reconciliation ------------------------------------------------------------------------------------------------
+
+    private readonly List<(IdDto TaskId, IdDto? AgentId)> _unknownDuringReconcile = [];
+
+    /// <summary>
+    /// After (re-)subscribing: ask the master for the state of every launched instance (explicit reconciliation, which
+    /// also answers for tasks the master does not know) and of every task of ours it knows (implicit), and act on
+    /// nothing until the explicit answers arrived or <see cref="AppsOptions.ReconciliationTimeout"/> passed.
+    /// </summary>
+    private void BeginReconciliation()
+    {
+        _awaitingReconcile.Clear();
+        _unknownDuringReconcile.Clear();
+        var launched = _tasks.Values.Where(i => !i.IsScheduled).ToList();
+        foreach (var instance in launched)
+        {
+            _awaitingReconcile.Add(instance.TaskId);
+        }
+
+        _outbox.Add(new SchedulerCall
+        {
+            Type = SchedulerTypes.Reconcile,
+            Reconcile = new ReconcileCall([.. launched.Select(i => new ReconcileTask(new IdDto(i.TaskId), i.AgentId is null ? null : new IdDto(i.AgentId)))]),
+        });
+        _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Reconcile, Reconcile = new ReconcileCall([]) });
+        if (_awaitingReconcile.Count == 0)
+        {
+            EndReconciliation();
+            return;
+        }
+
+        _reconciling = true;
+        _reconcileDeadline = _time.GetUtcNow() + _options.ReconciliationTimeout;
+    }
+
+    private void EndReconciliation()
+    {
+        _reconciling = false;
+        _awaitingReconcile.Clear();
+        foreach (var (taskId, agentId) in _unknownDuringReconcile)
+        {
+            if (!_tasks.ContainsKey(taskId.Value))
+            {
+                _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Kill, Kill = new KillCall(taskId, agentId, null) });
+            }
+        }
+
+        _unknownDuringReconcile.Clear();
+        foreach (var app in _apps.Values)
+        {
+            Converge(app);
+        }
+    }
+
+    // ---- Housekeeping ------------------------------------------------------------------------------------------------
+
+    private async Task TickAsync()
+    {
+        if (_cts.IsCancellationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            await WithGateAsync(Tick).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private void Tick()
+    {
+        var now = _time.GetUtcNow();
+        if (_reconciling && now >= _reconcileDeadline)
+        {
+            // Unanswered instances (e.g. on agents that have not re-registered yet) are kept as they were: nothing
+            // is launched in their place, so nothing is over-scaled.
+            EndReconciliation();
+        }
+
+        CheckDeadlines(now);
+        foreach (var state in _apps.Values)
+        {
+            if (state.Instances.Values.Any(i => i.IsScheduled) && state.Backoff.IsLaunchAllowed(now) && state.Backoff.Failures > 0)
+            {
+                _reviveNeeded = true;
+            }
         }
     }
 
@@ -394,6 +605,12 @@ public sealed partial class AppsService : IAsyncDisposable
         var now = _time.GetUtcNow();
         var filters = new FiltersDto(_options.RefuseOffers.TotalSeconds);
         var declined = new List<IdDto>();
+        if (_reconciling)
+        {
+            _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Decline, Decline = new DeclineCall([.. offers.Select(o => o.Id)], new FiltersDto(1)) });
+            return;
+        }
+
         foreach (var offer in offers)
         {
             var pool = OfferPool.From(offer);
@@ -402,26 +619,55 @@ public sealed partial class AppsService : IAsyncDisposable
             var tasks = new List<TaskInfoDto>();
             foreach (var state in _apps.Values)
             {
-                if ((state.App.Role ?? AppDefaults.Role) != role || !state.Backoff.IsLaunchAllowed(now))
+                if (state.Applied is not { } app || !state.Instances.Values.Any(i => i.IsScheduled))
                 {
                     continue;
                 }
 
+                if ((app.Role ?? AppDefaults.Role) != role)
+                {
+                    state.Offers.Record(now, offer.Hostname, "UnfulfilledRole", $"offer is for role '{role}', the app needs '{app.Role ?? AppDefaults.Role}'");
+                    continue;
+                }
+
+                if (!state.Backoff.IsLaunchAllowed(now))
+                {
+                    continue;
+                }
+
+                string? reason = null;
+                string? detail = null;
+                var used = false;
                 foreach (var instance in state.Instances.Values.Where(i => i.IsScheduled).ToList())
                 {
                     var placed = state.Instances.Values.Where(i => i.Agent is not null).Select(i => i.Agent!).ToList();
-                    if (!ConstraintEvaluator.Evaluate(state.App, agent, placed).IsAccepted
-                        || pool.TryTake(state.App, role) is not { } taken)
+                    var placement = ConstraintEvaluator.Evaluate(app, agent, placed);
+                    if (!placement.IsAccepted)
                     {
+                        (reason, detail) = ("UnfulfilledConstraint", $"{placement.RefusedBy}: {placement.Reason}");
                         break;
                     }
 
+                    if (pool.TryTake(app, role, out var missing) is not { } taken)
+                    {
+                        (reason, detail) = (missing, $"{offer.Hostname} has not enough left for one instance ({Describe(app)})");
+                        break;
+                    }
+
+                    used = true;
                     instance.State = TaskStates.Staging;
                     instance.AgentId = offer.AgentId.Value;
                     instance.Agent = agent;
                     instance.StagedAt = now;
                     instance.Ports = taken.Ports;
-                    tasks.Add(BuildTask(state.App, instance, offer, taken));
+                    _dirtyInstances.Add(instance.TaskId);
+                    tasks.Add(BuildTask(app, instance, offer, taken));
+                }
+
+                state.Offers.Record(now, offer.Hostname, used ? null : reason, used ? null : detail);
+                if (!state.Instances.Values.Any(i => i.IsScheduled))
+                {
+                    state.WaitingSince = null;
                 }
             }
 
@@ -444,6 +690,11 @@ public sealed partial class AppsService : IAsyncDisposable
             _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Decline, Decline = new DeclineCall(declined, filters) });
         }
     }
+
+    private static string Describe(AppDefinition app) =>
+        string.Create(CultureInfo.InvariantCulture, $"cpus {app.Cpus}, mem {app.Mem}, disk {app.Disk}")
+        + (app.Gpus > 0 ? string.Create(CultureInfo.InvariantCulture, $", gpus {app.Gpus}") : "")
+        + (app.PortDefinitions is { Count: > 0 } ports ? string.Create(CultureInfo.InvariantCulture, $", {ports.Count} ports") : "");
 
     private static TaskInfoDto BuildTask(AppDefinition app, Instance instance, OfferDto offer, OfferPool.Taken taken)
     {

@@ -61,6 +61,23 @@ public sealed class SqliteDatabase : IDisposable
         OpenAsync(path, options, SchemaMigrations.All, targetVersion: null, cancellationToken);
 
     /// <summary>
+    /// Opens (creating if needed) a database file with its own schema, e.g. a framework's <c>./.dcos/apps.db</c>:
+    /// WAL, busy timeout and foreign keys as for the registry, and every pending step of <paramref name="migrations"/>
+    /// applied in order, each in its own transaction.
+    /// </summary>
+    /// <param name="path">Database file path, absolute or relative to the current directory.</param>
+    /// <param name="migrations">The file's schema as ordered migrations (versions 1, 2, 3, …).</param>
+    /// <param name="options">Settings; null for the defaults.</param>
+    /// <param name="cancellationToken">Cancels opening; migrations already committed stay applied.</param>
+    /// <returns>The open database; dispose it to release pooled connections.</returns>
+    /// <exception cref="ArgumentException">The path is empty, the migrations are not strictly increasing, or the busy timeout is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The file's schema is newer than <paramref name="migrations"/>, or WAL is unavailable.</exception>
+    /// <exception cref="SqliteException">SQLite failed, e.g. a migration's SQL or a lock held past the busy timeout.</exception>
+    public static Task<SqliteDatabase> OpenAsync(
+        string path, IReadOnlyList<Migration> migrations, SqliteDatabaseOptions? options = null, CancellationToken cancellationToken = default) =>
+        OpenAsync(path, options, migrations, targetVersion: null, cancellationToken);
+
+    /// <summary>
     /// Opens the database applying <paramref name="migrations"/> only up to <paramref name="targetVersion"/>
     /// (null: all). For tests that need a database "from an older version".
     /// </summary>
@@ -123,7 +140,8 @@ public sealed class SqliteDatabase : IDisposable
     }
 
     /// <summary>Opens a connection with the busy timeout set (foreign keys come from the connection string).</summary>
-    internal async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    /// <exception cref="ObjectDisposedException">The database was disposed.</exception>
+    public async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
@@ -146,7 +164,8 @@ public sealed class SqliteDatabase : IDisposable
     /// Runs <paramref name="work"/> in a write transaction (<c>BEGIN IMMEDIATE</c>: the write lock is taken up
     /// front, waiting up to the busy timeout) and commits; any exception rolls everything back.
     /// </summary>
-    internal async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
+    /// <exception cref="SqliteException">SQLite failed; nothing of <paramref name="work"/> is committed.</exception>
+    public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
         var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -162,7 +181,7 @@ public sealed class SqliteDatabase : IDisposable
     }
 
     /// <summary>As <see cref="WriteAsync{T}"/>, for work without a result.</summary>
-    internal Task WriteAsync(Func<SqliteConnection, SqliteTransaction, Task> work, CancellationToken cancellationToken) =>
+    public Task WriteAsync(Func<SqliteConnection, SqliteTransaction, Task> work, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
             await work(connection, transaction).ConfigureAwait(false);
@@ -170,7 +189,7 @@ public sealed class SqliteDatabase : IDisposable
         }, cancellationToken);
 
     /// <summary>Runs <paramref name="work"/> in a read transaction: one consistent snapshot of the file.</summary>
-    internal async Task<T> ReadAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
+    public async Task<T> ReadAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
         var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))

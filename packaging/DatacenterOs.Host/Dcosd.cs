@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using DatacenterOs.Agent;
 using DatacenterOs.Agent.Simulation;
+using DatacenterOs.Apps;
 using DatacenterOs.Kernel;
 using DatacenterOs.Master;
 
@@ -91,6 +92,8 @@ internal static class Dcosd
         WebApplication? app = null;
         MasterRuntime? master = null;
         SqliteMasterRegistry? registry = null;
+        AppsStore? appsStore = null;
+        AppsService? apps = null;
         AgentRuntime? agent = null;
         var simulated = new List<SimulatedAgent>();
         try
@@ -116,8 +119,14 @@ internal static class Dcosd
                 builder.WebHost.UseUrls(listen.GetLeftPart(UriPartial.Authority));
                 app = builder.Build();
                 master.MapEndpoints(app);
+
+                // Apps (Marathon /v2) on the same port, subscribed over the in-process transport, state in apps.db.
+                appsStore = await AppsStore.OpenAsync(Path.Combine(workDir, "apps.db"), cancellationToken).ConfigureAwait(false);
+                apps = new AppsService(AppsService.ConnectOver(master.InProcessTransport), new AppsOptions(), TimeProvider.System, store: appsStore);
+                apps.MapAppsEndpoints(app);
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
-                Console.WriteLine($"DatacenterOs master {master.MasterId} listening on {listen.GetLeftPart(UriPartial.Authority)}");
+                await apps.StartAsync(cancellationToken).ConfigureAwait(false);
+                Console.WriteLine($"DatacenterOs master {master.MasterId} listening on {listen.GetLeftPart(UriPartial.Authority)} (Apps: /v2)");
             }
 
             if (settings.Mode is HostMode.Standalone or HostMode.Agent)
@@ -177,6 +186,11 @@ internal static class Dcosd
                 await agent.DisposeAsync().ConfigureAwait(false);
             }
 
+            if (apps is not null)
+            {
+                await apps.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (master is not null)
             {
                 await master.DisposeAsync().ConfigureAwait(false);
@@ -189,6 +203,7 @@ internal static class Dcosd
             }
 
             registry?.Dispose();
+            appsStore?.Dispose();
             Console.Error.WriteLine("dcosd: stopped");
         }
     }

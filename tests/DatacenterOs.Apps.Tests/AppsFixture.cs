@@ -20,6 +20,8 @@ internal sealed class AppsFixture : IAsyncDisposable
     private readonly List<SimulatedAgent> _agents = [];
     private WebApplication? _web;
     private SqliteMasterRegistry? _registry;
+    private AppsStore? _store;
+    private WebApplication? _appsWeb;
     private MasterRuntime? _master;
     private int _ids;
 
@@ -29,7 +31,11 @@ internal sealed class AppsFixture : IAsyncDisposable
 
     public AppsService Apps { get; private set; } = null!;
 
+    /// <summary>Base URL of the Apps /v2 API (its own web application, so the service can be restarted).</summary>
     public Uri Url { get; private set; } = null!;
+
+    /// <summary>Base URL of the master.</summary>
+    public Uri MasterUrl { get; private set; } = null!;
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
 
@@ -40,36 +46,65 @@ internal sealed class AppsFixture : IAsyncDisposable
         return fixture;
     }
 
+    /// <summary>Stops the Apps service (the master keeps its tasks) and starts a new one on the same apps.db.</summary>
+    public async Task RestartAppsAsync(Action? whileStopped = null)
+    {
+        await StopAppsAsync();
+        whileStopped?.Invoke();
+        await StartAppsAsync();
+    }
+
+    private async Task StopAppsAsync()
+    {
+        await Apps.DisposeAsync();
+        await _appsWeb!.StopAsync();
+        await _appsWeb.DisposeAsync();
+        _store!.Dispose();
+    }
+
+    private async Task StartAppsAsync()
+    {
+        _store = await AppsStore.OpenAsync(Path.Combine(WorkDir, "apps.db"));
+        Apps = new AppsService(
+            AppsService.ConnectOver(_master!.InProcessTransport),
+            new AppsOptions { ResubscribeDelay = TimeSpan.FromMilliseconds(200), ReconciliationTimeout = TimeSpan.FromSeconds(3) },
+            TimeProvider.System,
+            () => "t" + Interlocked.Increment(ref _ids).ToString("D4", System.Globalization.CultureInfo.InvariantCulture),
+            _store);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _appsWeb = builder.Build();
+        Apps.MapAppsEndpoints(_appsWeb);
+        await _appsWeb.StartAsync();
+        Url = new Uri(_appsWeb.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        await Apps.StartAsync();
+        await WaitUntilAsync(() => Task.FromResult(Apps.IsConnected), "apps subscribed");
+    }
+
     private async Task StartCoreAsync(int agents)
     {
         var options = new MasterOptions { WorkDir = WorkDir, AllocationInterval = TimeSpan.FromMilliseconds(100) };
         _registry = await SqliteMasterRegistry.OpenAsync(WorkDir, () => "test-" + Guid.NewGuid().ToString("N")[..8], CancellationToken.None);
         _master = await MasterRuntime.StartAsync(options, _registry, TimeProvider.System, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)), CancellationToken.None);
-        Apps = new AppsService(
-            AppsService.ConnectOver(_master.InProcessTransport),
-            new AppsOptions { ResubscribeDelay = TimeSpan.FromMilliseconds(200) },
-            TimeProvider.System,
-            () => "t" + Interlocked.Increment(ref _ids).ToString("D4", System.Globalization.CultureInfo.InvariantCulture));
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         _web = builder.Build();
         _master.MapEndpoints(_web);
-        Apps.MapAppsEndpoints(_web);
         await _web.StartAsync();
-        Url = new Uri(_web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        MasterUrl = new Uri(_web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
         for (var i = 0; i < agents; i++)
         {
-            var agent = new SimulatedAgent($"host-{i}", Kernel.Resources.Parse("cpus:4;mem:4096;ports:[31000-31100]"), [Url.GetLeftPart(UriPartial.Authority)]);
+            var agent = new SimulatedAgent($"host-{i}", Kernel.Resources.Parse("cpus:4;mem:4096;ports:[31000-31100]"), [MasterUrl.GetLeftPart(UriPartial.Authority)]);
             agent.Start();
             _agents.Add(agent);
         }
 
         await WaitUntilAsync(() => Task.FromResult(_agents.All(a => a.AgentId is not null)), "agents registered");
-        Apps.Start();
-        await WaitUntilAsync(() => Task.FromResult(Apps.IsConnected), "apps subscribed");
+        await StartAppsAsync();
     }
 
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 30)
@@ -141,7 +176,7 @@ internal sealed class AppsFixture : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Apps.DisposeAsync();
+        await StopAppsAsync();
         foreach (var agent in _agents)
         {
             await agent.DisposeAsync();

@@ -1,0 +1,127 @@
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+
+namespace DatacenterOs.Apps;
+
+/// <summary>
+/// Marathon's event bus (<c>docs/docs/event-bus.md</c>): events are JSON objects with <c>eventType</c> and
+/// <c>timestamp</c>, served as server-sent events on <c>GET /v2/events</c> (<c>event: {eventType}</c>,
+/// <c>data: {json}</c>). Each subscriber has a bounded buffer (1,024 events); a subscriber that falls that far behind
+/// loses the oldest events rather than slowing the scheduler.
+/// </summary>
+public sealed class AppsEvents
+{
+    private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
+    private readonly List<Channel<JsonObject>> _subscribers = [];
+
+    /// <summary>Creates the bus.</summary>
+    /// <param name="time">Clock for the <c>timestamp</c> field.</param>
+    public AppsEvents(TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        _time = time;
+    }
+
+    /// <summary>Number of attached subscribers.</summary>
+    public int SubscriberCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _subscribers.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Subscribes to every event published from now on (registered before this returns, so nothing published after
+    /// the call is missed); dispose the subscription to end it.
+    /// </summary>
+    /// <param name="eventTypes">Only these <c>eventType</c>s (null or empty: all).</param>
+    public AppsEventSubscription Subscribe(IReadOnlyCollection<string>? eventTypes = null)
+    {
+        var channel = Channel.CreateBounded<JsonObject>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        lock (_lock)
+        {
+            _subscribers.Add(channel);
+        }
+
+        return new AppsEventSubscription(channel.Reader, eventTypes, () =>
+        {
+            lock (_lock)
+            {
+                _subscribers.Remove(channel);
+            }
+
+            channel.Writer.TryComplete();
+        });
+    }
+
+    /// <summary>Publishes an event: <paramref name="fields"/> plus <c>eventType</c> and <c>timestamp</c>.</summary>
+    /// <param name="eventType">Marathon's event type, e.g. <c>status_update_event</c>.</param>
+    /// <param name="fields">The event's fields (not modified).</param>
+    public void Publish(string eventType, JsonObject fields)
+    {
+        ArgumentNullException.ThrowIfNull(eventType);
+        ArgumentNullException.ThrowIfNull(fields);
+        Channel<JsonObject>[] subscribers;
+        lock (_lock)
+        {
+            if (_subscribers.Count == 0)
+            {
+                return;
+            }
+
+            subscribers = [.. _subscribers];
+        }
+
+        var evt = (JsonObject)fields.DeepClone();
+        evt["eventType"] = eventType;
+        evt["timestamp"] = AppsJsonWriter.Timestamp(_time.GetUtcNow());
+        foreach (var subscriber in subscribers)
+        {
+            // Each subscriber gets its own copy: JsonNode trees cannot be shared between readers that serialize concurrently.
+            subscriber.Writer.TryWrite(subscribers.Length == 1 ? evt : (JsonObject)evt.DeepClone());
+        }
+    }
+}
+
+/// <summary>One subscriber of <see cref="AppsEvents"/>; dispose to detach.</summary>
+public sealed class AppsEventSubscription : IDisposable
+{
+    private readonly ChannelReader<JsonObject> _reader;
+    private readonly IReadOnlyCollection<string>? _eventTypes;
+    private readonly Action _detach;
+    private int _disposed;
+
+    internal AppsEventSubscription(ChannelReader<JsonObject> reader, IReadOnlyCollection<string>? eventTypes, Action detach)
+    {
+        _reader = reader;
+        _eventTypes = eventTypes;
+        _detach = detach;
+    }
+
+    /// <summary>The events, in publication order, until the subscription is disposed or the token is cancelled.</summary>
+    /// <param name="cancellationToken">Stops reading.</param>
+    public async IAsyncEnumerable<JsonObject> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var evt in _reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (_eventTypes is not { Count: > 0 } || _eventTypes.Contains((string?)evt["eventType"] ?? ""))
+            {
+                yield return evt;
+            }
+        }
+    }
+
+    /// <summary>Detaches from the bus.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _detach();
+        }
+    }
+}

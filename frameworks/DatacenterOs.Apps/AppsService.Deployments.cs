@@ -1,0 +1,616 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DatacenterOs.Apps.Core;
+using DatacenterOs.Apps.Core.Deployment;
+using DatacenterOs.Kernel.Contracts;
+
+namespace DatacenterOs.Apps;
+
+public sealed partial class AppsService
+{
+    // ---- Deployments --------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Target definitions for a change: a definition without a version gets <paramref name="version"/> when it differs
+    /// from the current one (ignoring versions) and keeps the current version otherwise; an explicit version is kept
+    /// (a restart or a rollback).
+    /// </summary>
+    private static Dictionary<PathId, AppDefinition> Stamp(
+        Dictionary<PathId, AppDefinition> current, Dictionary<PathId, AppDefinition> target, DateTimeOffset version)
+    {
+        var stamped = new Dictionary<PathId, AppDefinition>();
+        foreach (var (id, app) in target)
+        {
+            if (app.Version is not null)
+            {
+                stamped[id] = app;
+            }
+            else if (current.TryGetValue(id, out var old) && (old with { Version = null }).Equals(app))
+            {
+                stamped[id] = old;
+            }
+            else
+            {
+                stamped[id] = app with { Version = version };
+            }
+        }
+
+        return stamped;
+    }
+
+    /// <summary>The deployments a change of <paramref name="plan"/> conflicts with.</summary>
+    private List<RunningDeployment> Conflicts(DeploymentPlan plan, IEnumerable<PathId> ids)
+    {
+        var idSet = ids.ToHashSet();
+        return [.. _deployments.Where(d => d.Plan.IsAffectedBy(plan) || d.Plan.AffectedAppIds.Any(idSet.Contains))];
+    }
+
+    /// <summary>409 body listing <paramref name="locking"/> (Marathon <c>AppLockedException</c>).</summary>
+    private static JsonObject Locked(List<RunningDeployment> locking) => new()
+    {
+        ["message"] = "App is locked by one or more deployments. Override with the option '?force=true'. "
+            + $"View details at '/v2/deployments/{locking[0].Id}'.",
+        ["deployments"] = new JsonArray([.. locking.Select(d => (JsonNode)new JsonObject { ["id"] = d.Id })]),
+    };
+
+    /// <summary>Removes running deployments without rolling them back (<c>force=true</c>).</summary>
+    private void Cancel(IEnumerable<RunningDeployment> deployments)
+    {
+        foreach (var deployment in deployments.ToList())
+        {
+            _deployments.Remove(deployment);
+            _dirtyDeployments.Add(deployment.Id);
+        }
+    }
+
+    /// <summary>
+    /// Starts the deployment of <paramref name="plan"/> (whose original and target hold just the apps the change
+    /// touches): the API shows the targets at once; the steps are applied one after the other by
+    /// <see cref="AdvanceDeployments"/>.
+    /// </summary>
+    private RunningDeployment StartDeployment(
+        DeploymentPlan plan,
+        bool rollbackOnFailure,
+        IReadOnlyDictionary<PathId, IReadOnlyList<string>>? toKill = null)
+    {
+        var deployment = new RunningDeployment(plan, _time.GetUtcNow()) { RollbackOnFailure = rollbackOnFailure, Seq = ++_deploymentSeq, ToKill = toKill };
+        foreach (var (id, _) in plan.Original)
+        {
+            if (!plan.Target.ContainsKey(id) && _apps.Remove(id))
+            {
+                _dirtyApps.Add(id);
+            }
+        }
+
+        foreach (var (id, app) in plan.Target)
+        {
+            if (_apps.TryGetValue(id, out var state))
+            {
+                if (!state.App.Equals(app))
+                {
+                    if (state.App.Instances != app.Instances)
+                    {
+                        state.LastScalingAt = plan.Version;
+                    }
+
+                    if (state.App.Version != app.Version)
+                    {
+                        _newVersions.Add(app);
+                    }
+
+                    state.App = app;
+                    state.Backoff = state.Backoff.ForApp(app);
+                    _dirtyApps.Add(id);
+                }
+            }
+            else
+            {
+                _apps[id] = new AppState(app, plan.Version) { Applied = null };
+                _newVersions.Add(app);
+                _dirtyApps.Add(id);
+            }
+        }
+
+        _deployments.Add(deployment);
+        _dirtyDeployments.Add(deployment.Id);
+        Events.Publish("deployment_info", new JsonObject
+        {
+            ["plan"] = PlanJson(deployment.Plan),
+            ["currentStep"] = deployment.Plan.Steps.Count > 0 ? StepJson(deployment.Plan.Steps[0]) : null,
+        });
+        Advance(deployment);
+        return deployment;
+    }
+
+    /// <summary>Moves every running deployment forward as far as it can go; then frees apps no deployment manages.</summary>
+    private void AdvanceDeployments()
+    {
+        foreach (var deployment in _deployments.ToList())
+        {
+            Advance(deployment);
+        }
+
+        foreach (var state in _apps.Values)
+        {
+            if (state.Applied is { } applied && applied.Equals(state.App))
+            {
+                continue;
+            }
+
+            if (_deployments.Any(d => d.Affects(state.Id)))
+            {
+                continue;
+            }
+
+            // Not managed by a deployment any more (cancelled with force, failed, or restored that way): converge to the
+            // definition the API shows.
+            var previous = state.Applied;
+            state.Applied = state.App;
+            if (previous is null || DeploymentPlanner.IsUpgrade(previous, state.App))
+            {
+                state.ConfigVersion = state.App.Version ?? state.ConfigVersion;
+            }
+
+            _dirtyApps.Add(state.Id);
+            Converge(state);
+        }
+    }
+
+    private void Advance(RunningDeployment deployment)
+    {
+        while (_deployments.Contains(deployment))
+        {
+            if (deployment.CurrentStep > 0)
+            {
+                if (!IsStepDone(deployment.Plan.Steps[deployment.CurrentStep - 1]))
+                {
+                    return;
+                }
+
+                Events.Publish("deployment_step_success", new JsonObject
+                {
+                    ["plan"] = PlanJson(deployment.Plan),
+                    ["currentStep"] = StepJson(deployment.Plan.Steps[deployment.CurrentStep - 1]),
+                });
+            }
+
+            if (deployment.CurrentStep == deployment.Plan.Steps.Count)
+            {
+                _deployments.Remove(deployment);
+                _dirtyDeployments.Add(deployment.Id);
+                Events.Publish("deployment_success", new JsonObject { ["id"] = deployment.Id, ["plan"] = PlanJson(deployment.Plan) });
+                return;
+            }
+
+            deployment.CurrentStep++;
+            deployment.LastProgressAt = _time.GetUtcNow();
+            deployment.ProgressMark = -1;
+            _dirtyDeployments.Add(deployment.Id);
+            foreach (var action in deployment.Plan.Steps[deployment.CurrentStep - 1].Actions)
+            {
+                Apply(deployment, action);
+            }
+        }
+    }
+
+    /// <summary>Starts one action: sets the app's applied definition (and configuration version) and converges it.</summary>
+    private void Apply(RunningDeployment deployment, DeploymentAction action)
+    {
+        var id = action.AppId;
+        if (action is StopApplication)
+        {
+            foreach (var instance in _tasks.Values.Where(i => i.AppId == id).ToList())
+            {
+                Kill(null, instance);
+            }
+
+            Events.Publish("app_terminated_event", new JsonObject { ["appId"] = id.ToString() });
+            return;
+        }
+
+        if (!_apps.TryGetValue(id, out var state))
+        {
+            return;
+        }
+
+        var previous = state.Applied;
+        switch (action)
+        {
+            case StartApplication start:
+                state.Applied = start.App with { Instances = 0 };
+                state.ConfigVersion = start.App.Version ?? deployment.Plan.Version;
+                break;
+            case ScaleApplication scale:
+                state.Applied = scale.App with { Instances = scale.ScaleTo };
+                if (previous is null || DeploymentPlanner.IsUpgrade(previous, scale.App))
+                {
+                    state.ConfigVersion = scale.App.Version ?? deployment.Plan.Version;
+                }
+
+                foreach (var taskId in scale.ToKill ?? [])
+                {
+                    if (state.Instances.TryGetValue(taskId, out var doomed))
+                    {
+                        Kill(state, doomed);
+                    }
+                }
+
+                break;
+            case RestartApplication restart:
+                state.Applied = restart.App;
+                state.ConfigVersion = deployment.Plan.Version;
+                state.Backoff = state.Backoff.Reset();
+                break;
+        }
+
+        _dirtyApps.Add(id);
+        Converge(state);
+    }
+
+    private bool IsStepDone(DeploymentStep step) => step.Actions.All(action => action switch
+    {
+        StartApplication => true,
+        StopApplication => !_tasks.Values.Any(i => i.AppId == action.AppId),
+        _ => !_apps.TryGetValue(action.AppId, out var state) || IsSettled(state),
+    });
+
+    /// <summary>True when the app's instances match its applied definition: count, configuration, health.</summary>
+    private static bool IsSettled(AppState state)
+    {
+        if (state.Applied is not { } app)
+        {
+            return false;
+        }
+
+        var instances = state.Instances.Values;
+        return instances.Count == app.Instances
+            && instances.All(i => !i.Decommissioned && i.ConfigVersion == state.ConfigVersion && i.IsConsideredHealthy(app));
+    }
+
+    /// <summary>Fails deployments whose current step made no progress within its apps' <c>progressDeadlineSeconds</c>.</summary>
+    private void CheckDeadlines(DateTimeOffset now)
+    {
+        foreach (var deployment in _deployments.ToList())
+        {
+            if (deployment.CurrentStep == 0)
+            {
+                continue;
+            }
+
+            var step = deployment.Plan.Steps[deployment.CurrentStep - 1];
+            var deadlines = step.Actions.Select(a => a.App.ProgressDeadlineSeconds).OfType<int>().ToList();
+            if (deadlines.Count == 0)
+            {
+                continue;
+            }
+
+            var mark = step.Actions.Sum(a => _apps.TryGetValue(a.AppId, out var s)
+                ? s.Instances.Values.Count(i => i.ConfigVersion == s.ConfigVersion && s.Applied is { } app && i.IsConsideredHealthy(app))
+                : 0);
+            if (mark != deployment.ProgressMark)
+            {
+                deployment.ProgressMark = mark;
+                deployment.LastProgressAt = now;
+                continue;
+            }
+
+            if (now - deployment.LastProgressAt < TimeSpan.FromSeconds(deadlines.Min()))
+            {
+                continue;
+            }
+
+            _deployments.Remove(deployment);
+            _dirtyDeployments.Add(deployment.Id);
+            var reason = $"no progress for {deadlines.Min()} s (progressDeadlineSeconds) in step {deployment.CurrentStep} of {deployment.Plan.Steps.Count}";
+            Events.Publish("deployment_failed", new JsonObject { ["id"] = deployment.Id, ["plan"] = PlanJson(deployment.Plan), ["reason"] = reason });
+            if (deployment.RollbackOnFailure)
+            {
+                Rollback(deployment);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reverts the apps <paramref name="deployment"/> touches to their definitions before it (Marathon's
+    /// <c>DELETE /v2/deployments/{id}</c>): a new deployment, itself locked and observable.
+    /// </summary>
+    private RunningDeployment Rollback(RunningDeployment deployment)
+    {
+        _deployments.Remove(deployment);
+        _dirtyDeployments.Add(deployment.Id);
+        var ids = deployment.Plan.AffectedAppIds;
+        var current = ids.Where(_apps.ContainsKey).ToDictionary(id => id, id => _apps[id].App);
+        var original = ids.Where(deployment.Plan.Original.ContainsKey).ToDictionary(id => id, id => deployment.Plan.Original[id]);
+        var plan = DeploymentPlanner.Plan(current, original, _newId, NextVersion());
+        return StartDeployment(plan, rollbackOnFailure: false);
+    }
+
+    private static JsonObject PlanJson(DeploymentPlan plan)
+    {
+        var json = plan.ToMarathonJson(0);
+        json.Remove("currentActions");
+        json.Remove("currentStep");
+        json.Remove("totalSteps");
+        json["original"] = GroupOf(plan.Original.Values);
+        json["target"] = GroupOf(plan.Target.Values);
+        return json;
+    }
+
+    private static JsonObject GroupOf(IEnumerable<AppDefinition> apps) => new()
+    {
+        ["id"] = "/",
+        ["apps"] = new JsonArray([.. apps.Select(a => (JsonNode)AppDefinitionJson.ToJsonObject(a))]),
+    };
+
+    private static JsonObject StepJson(DeploymentStep step) => new()
+    {
+        ["actions"] = new JsonArray([.. step.Actions.Select(a => (JsonNode)new JsonObject { ["action"] = a.ActionName, ["app"] = a.AppId.ToString() })]),
+    };
+
+    // ---- Events -------------------------------------------------------------------------------------------------------
+
+    private void PublishStatus(Instance instance, TaskStatusDto status)
+    {
+        Events.Publish("status_update_event", new JsonObject
+        {
+            ["slaveId"] = status.AgentId?.Value ?? instance.AgentId,
+            ["taskId"] = instance.TaskId,
+            ["taskStatus"] = status.State,
+            ["message"] = status.Message ?? "",
+            ["appId"] = instance.AppId.ToString(),
+            ["host"] = instance.Agent?.Hostname,
+            ["ports"] = new JsonArray([.. instance.Ports.Select(p => (JsonNode)JsonValue.Create(p))]),
+            ["version"] = AppsJsonWriter.Timestamp(instance.AppVersion),
+            ["healthy"] = status.Healthy,
+        });
+        Events.Publish("instance_changed_event", new JsonObject
+        {
+            ["instanceId"] = instance.TaskId,
+            ["condition"] = Condition(status.State),
+            ["runSpecId"] = instance.AppId.ToString(),
+            ["agentId"] = status.AgentId?.Value ?? instance.AgentId,
+            ["host"] = instance.Agent?.Hostname,
+            ["runSpecVersion"] = AppsJsonWriter.Timestamp(instance.AppVersion),
+            ["goal"] = instance.Decommissioned ? "Decommissioned" : "Running",
+        });
+    }
+
+    private void PublishHealth(Instance instance)
+    {
+        Events.Publish("health_status_changed_event", new JsonObject
+        {
+            ["appId"] = instance.AppId.ToString(),
+            ["instanceId"] = instance.TaskId,
+            ["version"] = AppsJsonWriter.Timestamp(instance.AppVersion),
+            ["alive"] = instance.Healthy == true,
+        });
+        Events.Publish("instance_health_changed_event", new JsonObject
+        {
+            ["instanceId"] = instance.TaskId,
+            ["runSpecId"] = instance.AppId.ToString(),
+            ["runSpecVersion"] = AppsJsonWriter.Timestamp(instance.AppVersion),
+            ["healthy"] = instance.Healthy,
+        });
+    }
+
+    /// <summary>Marathon's instance condition name for a Mesos task state (<c>core/condition/Condition.scala</c>).</summary>
+    private static string Condition(string state) => state switch
+    {
+        TaskStates.Staging => "Staging",
+        TaskStates.Starting => "Starting",
+        TaskStates.Running => "Running",
+        TaskStates.Killing => "Killing",
+        TaskStates.Finished => "Finished",
+        TaskStates.Failed => "Failed",
+        TaskStates.Killed => "Killed",
+        TaskStates.Error => "Error",
+        TaskStates.Dropped => "Dropped",
+        TaskStates.Gone => "Gone",
+        TaskStates.Unreachable => "Unreachable",
+        TaskStates.Unknown => "Unknown",
+        _ => "Gone",
+    };
+
+    // ---- Persistence --------------------------------------------------------------------------------------------------
+
+    private async Task PersistAsync()
+    {
+        if (_store is null)
+        {
+            _dirtyApps.Clear();
+            _dirtyInstances.Clear();
+            _dirtyDeployments.Clear();
+            _newVersions.Clear();
+            _frameworkIdDirty = false;
+            return;
+        }
+
+        var changes = new StoreChanges();
+        if (_frameworkIdDirty && _frameworkId is not null)
+        {
+            changes.FrameworkId = _frameworkId;
+        }
+
+        foreach (var id in _dirtyApps)
+        {
+            if (_apps.TryGetValue(id, out var state))
+            {
+                changes.Apps.Add(ToStored(state));
+            }
+            else
+            {
+                changes.DeletedApps.Add(id.ToString());
+            }
+        }
+
+        foreach (var app in _newVersions)
+        {
+            var id = app.PathId.Canonicalize();
+            if (_apps.ContainsKey(id) && app.Version is { } version)
+            {
+                changes.Versions.Add((id.ToString(), AppsJsonWriter.Timestamp(version), AppDefinitionJson.Serialize(app)));
+            }
+        }
+
+        foreach (var taskId in _dirtyInstances)
+        {
+            if (_tasks.TryGetValue(taskId, out var instance))
+            {
+                changes.Instances.Add(ToStored(instance));
+            }
+            else
+            {
+                changes.DeletedInstances.Add(taskId);
+            }
+        }
+
+        foreach (var id in _dirtyDeployments)
+        {
+            if (_deployments.FirstOrDefault(d => d.Id == id) is { } deployment)
+            {
+                changes.Deployments.Add(ToStored(deployment));
+            }
+            else
+            {
+                changes.DeletedDeployments.Add(id);
+            }
+        }
+
+        _dirtyApps.Clear();
+        _dirtyInstances.Clear();
+        _dirtyDeployments.Clear();
+        _newVersions.Clear();
+        _frameworkIdDirty = false;
+        if (!changes.IsEmpty)
+        {
+            await _store.SaveAsync(changes, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static JsonElement ToElement(AppDefinition app) => JsonSerializer.SerializeToElement(AppDefinitionJson.ToJsonObject(app), AppsStore.Json);
+
+    private static AppDefinition FromElement(JsonElement element) => AppDefinitionJson.Parse(element.GetRawText()).GetAppOrThrow();
+
+    private static StoredApp ToStored(AppState state) => new()
+    {
+        Id = state.Id.ToString(),
+        App = ToElement(state.App),
+        Applied = state.Applied is null ? null : ToElement(state.Applied),
+        ConfigVersion = state.ConfigVersion,
+        LastScalingAt = state.LastScalingAt,
+        BackoffFailures = state.Backoff.Failures,
+        BackoffDelaySeconds = state.Backoff.CurrentDelay.TotalSeconds,
+        BackoffLastFailureAt = state.Backoff.LastFailureAt,
+        LastTaskFailure = state.LastTaskFailure,
+    };
+
+    private static StoredInstance ToStored(Instance instance) => new()
+    {
+        TaskId = instance.TaskId,
+        AppId = instance.AppId.ToString(),
+        ConfigVersion = instance.ConfigVersion,
+        AppVersion = instance.AppVersion,
+        State = instance.State,
+        AgentId = instance.AgentId,
+        Hostname = instance.Agent?.Hostname,
+        Attributes = instance.Agent?.Attributes?.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
+        StagedAt = instance.StagedAt,
+        StartedAt = instance.StartedAt,
+        Healthy = instance.Healthy,
+        ConsecutiveHealthFailures = instance.ConsecutiveHealthFailures,
+        Decommissioned = instance.Decommissioned,
+        Ports = [.. instance.Ports],
+    };
+
+    private static StoredDeployment ToStored(RunningDeployment deployment) => new()
+    {
+        Id = deployment.Id,
+        Seq = deployment.Seq,
+        Version = deployment.Plan.Version,
+        Original = [.. deployment.Plan.Original.Values.Select(ToElement)],
+        Target = [.. deployment.Plan.Target.Values.Select(ToElement)],
+        ToKill = deployment.ToKill?.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value.ToList()),
+        CurrentStep = deployment.CurrentStep,
+        StartedAt = deployment.StartedAt,
+        LastProgressAt = deployment.LastProgressAt,
+        RollbackOnFailure = deployment.RollbackOnFailure,
+    };
+
+    /// <summary>Rebuilds the in-memory state from the store (before subscribing: nothing is sent).</summary>
+    private void Restore(StoredState stored)
+    {
+        _frameworkId ??= stored.FrameworkId;
+        foreach (var row in stored.Apps)
+        {
+            var app = FromElement(row.App);
+            var state = new AppState(app, row.ConfigVersion)
+            {
+                Applied = row.Applied is { } applied ? FromElement(applied) : null,
+                LastScalingAt = row.LastScalingAt,
+                LastTaskFailure = row.LastTaskFailure,
+            };
+            state.Backoff = LaunchBackoff.For(app) with
+            {
+                Failures = row.BackoffFailures,
+                CurrentDelay = TimeSpan.FromSeconds(row.BackoffDelaySeconds),
+                LastFailureAt = row.BackoffLastFailureAt,
+            };
+            _apps[state.Id] = state;
+            Bump(app.Version);
+        }
+
+        foreach (var row in stored.Instances)
+        {
+            var appId = PathId.Parse(row.AppId);
+            var instance = new Instance(row.TaskId, appId)
+            {
+                ConfigVersion = row.ConfigVersion,
+                AppVersion = row.AppVersion,
+                State = row.State,
+                AgentId = row.AgentId,
+                Agent = row.Hostname is null ? null : new AgentInfo(row.Hostname, row.Attributes),
+                StagedAt = row.StagedAt,
+                StartedAt = row.StartedAt,
+                Healthy = row.Healthy,
+                ConsecutiveHealthFailures = row.ConsecutiveHealthFailures,
+                Decommissioned = row.Decommissioned,
+                Ports = row.Ports ?? [],
+            };
+            _tasks[instance.TaskId] = instance;
+            if (_apps.TryGetValue(appId, out var state))
+            {
+                state.Instances[instance.TaskId] = instance;
+                if (instance.IsScheduled)
+                {
+                    state.WaitingSince ??= _time.GetUtcNow();
+                }
+            }
+        }
+
+        foreach (var row in stored.Deployments)
+        {
+            var original = row.Original.Select(FromElement).ToDictionary(a => a.PathId.Canonicalize());
+            var target = row.Target.Select(FromElement).ToDictionary(a => a.PathId.Canonicalize());
+            var toKill = row.ToKill?.ToDictionary(kv => PathId.Parse(kv.Key), kv => (IReadOnlyList<string>)kv.Value);
+            var plan = DeploymentPlanner.Plan(original, target, () => row.Id, row.Version, toKill);
+            _deployments.Add(new RunningDeployment(plan, row.StartedAt)
+            {
+                CurrentStep = Math.Min(row.CurrentStep, plan.Steps.Count),
+                LastProgressAt = row.LastProgressAt,
+                RollbackOnFailure = row.RollbackOnFailure,
+                Seq = row.Seq,
+                ToKill = toKill,
+            });
+            _deploymentSeq = Math.Max(_deploymentSeq, row.Seq);
+            Bump(row.Version);
+        }
+    }
+
+    private void Bump(DateTimeOffset? version)
+    {
+        if (version is { } v && v > _lastVersion)
+        {
+            _lastVersion = v;
+        }
+    }
+}
