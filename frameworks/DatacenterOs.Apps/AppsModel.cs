@@ -177,6 +177,15 @@ internal sealed class RunningDeployment(DeploymentPlan plan, DateTimeOffset star
     /// <summary>Start order among deployments (persisted, so restored deployments keep their order).</summary>
     public long Seq { get; init; }
 
+    /// <summary>
+    /// Configuration versions the apps get when a restart action applies (a rollback restores the versions the apps had
+    /// before, so instances still running the original configuration are kept); otherwise the target's version.
+    /// </summary>
+    public IReadOnlyDictionary<PathId, DateTimeOffset>? ConfigVersions { get; init; }
+
+    /// <summary>The apps' configuration versions when this deployment started (what a rollback restores).</summary>
+    public Dictionary<PathId, DateTimeOffset> OriginalConfigVersions { get; init; } = [];
+
     /// <summary>Instances the plan's scale actions must kill (<c>DELETE …/tasks?scale=true</c>).</summary>
     public IReadOnlyDictionary<PathId, IReadOnlyList<string>>? ToKill { get; init; }
 

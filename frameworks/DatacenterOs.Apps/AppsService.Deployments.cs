@@ -71,9 +71,17 @@ public sealed partial class AppsService
     private RunningDeployment StartDeployment(
         DeploymentPlan plan,
         bool rollbackOnFailure,
-        IReadOnlyDictionary<PathId, IReadOnlyList<string>>? toKill = null)
+        IReadOnlyDictionary<PathId, IReadOnlyList<string>>? toKill = null,
+        IReadOnlyDictionary<PathId, DateTimeOffset>? configVersions = null)
     {
-        var deployment = new RunningDeployment(plan, _time.GetUtcNow()) { RollbackOnFailure = rollbackOnFailure, Seq = ++_deploymentSeq, ToKill = toKill };
+        var deployment = new RunningDeployment(plan, _time.GetUtcNow())
+        {
+            RollbackOnFailure = rollbackOnFailure,
+            Seq = ++_deploymentSeq,
+            ToKill = toKill,
+            ConfigVersions = configVersions,
+            OriginalConfigVersions = plan.Original.Keys.Where(_apps.ContainsKey).ToDictionary(id => id, id => _apps[id].ConfigVersion),
+        };
         foreach (var (id, _) in plan.Original)
         {
             if (!plan.Target.ContainsKey(id) && _apps.Remove(id))
@@ -238,7 +246,9 @@ public sealed partial class AppsService
                 break;
             case RestartApplication restart:
                 state.Applied = restart.App;
-                state.ConfigVersion = deployment.Plan.Version;
+                state.ConfigVersion = deployment.ConfigVersions?.GetValueOrDefault(id) is { } restored && restored != default
+                    ? restored
+                    : restart.App.Version ?? deployment.Plan.Version;
                 state.Backoff = state.Backoff.Reset();
                 break;
         }
@@ -322,7 +332,7 @@ public sealed partial class AppsService
         var current = ids.Where(_apps.ContainsKey).ToDictionary(id => id, id => _apps[id].App);
         var original = ids.Where(deployment.Plan.Original.ContainsKey).ToDictionary(id => id, id => deployment.Plan.Original[id]);
         var plan = DeploymentPlanner.Plan(current, original, _newId, NextVersion());
-        return StartDeployment(plan, rollbackOnFailure: false);
+        return StartDeployment(plan, rollbackOnFailure: false, configVersions: deployment.OriginalConfigVersions);
     }
 
     private static JsonObject PlanJson(DeploymentPlan plan)
@@ -534,6 +544,8 @@ public sealed partial class AppsService
         StartedAt = deployment.StartedAt,
         LastProgressAt = deployment.LastProgressAt,
         RollbackOnFailure = deployment.RollbackOnFailure,
+        ConfigVersions = deployment.ConfigVersions?.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
+        OriginalConfigVersions = deployment.OriginalConfigVersions.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
     };
 
     /// <summary>Rebuilds the in-memory state from the store (before subscribing: nothing is sent).</summary>
@@ -600,6 +612,8 @@ public sealed partial class AppsService
                 RollbackOnFailure = row.RollbackOnFailure,
                 Seq = row.Seq,
                 ToKill = toKill,
+                ConfigVersions = row.ConfigVersions?.ToDictionary(kv => PathId.Parse(kv.Key), kv => kv.Value),
+                OriginalConfigVersions = row.OriginalConfigVersions?.ToDictionary(kv => PathId.Parse(kv.Key), kv => kv.Value) ?? [],
             });
             _deploymentSeq = Math.Max(_deploymentSeq, row.Seq);
             Bump(row.Version);

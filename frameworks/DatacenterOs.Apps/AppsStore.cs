@@ -325,4 +325,8 @@ internal sealed record StoredDeployment
     public DateTimeOffset LastProgressAt { get; init; }
 
     public bool RollbackOnFailure { get; init; }
+
+    public Dictionary<string, DateTimeOffset>? ConfigVersions { get; init; }
+
+    public Dictionary<string, DateTimeOffset>? OriginalConfigVersions { get; init; }
 }

@@ -172,6 +172,13 @@ internal sealed class AppsFixture : IAsyncDisposable
         }
     }
 
+    /// <summary><c>GET /master/state</c> of the master.</summary>
+    public async Task<JsonNode> MasterStateAsync()
+    {
+        var text = await Http.GetStringAsync(new Uri(MasterUrl, "/master/state"));
+        return JsonNode.Parse(text)!;
+    }
+
     public static List<string> TaskIds(JsonNode app) => [.. app["tasks"]!.AsArray().Select(t => (string)t!["id"]!)];
 
     public async ValueTask DisposeAsync()
@@ -202,5 +209,76 @@ internal sealed class AppsFixture : IAsyncDisposable
         catch (IOException)
         {
         }
+    }
+}
+
+/// <summary>Reads <c>/v2/events</c> over HTTP in the background and keeps every event received.</summary>
+internal sealed class EventRecorder : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _cts = new();
+    private readonly List<JsonObject> _events = [];
+    private readonly TaskCompletionSource _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _run;
+
+    public static async Task<EventRecorder> StartAsync(AppsFixture fixture, string query = "")
+    {
+        var recorder = new EventRecorder();
+        recorder._run = recorder.RunAsync(fixture.Http, new Uri(fixture.Url, "/v2/events" + query));
+        await recorder._attached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        return recorder;
+    }
+
+    public List<JsonObject> Events
+    {
+        get
+        {
+            lock (_events)
+            {
+                return [.. _events];
+            }
+        }
+    }
+
+    public List<JsonObject> OfType(string eventType) => [.. Events.Where(e => (string?)e["eventType"] == eventType)];
+
+    private async Task RunAsync(HttpClient http, Uri uri)
+    {
+        try
+        {
+            using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, _cts.Token);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(_cts.Token));
+            while (await reader.ReadLineAsync(_cts.Token) is { } line)
+            {
+                if (!line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var evt = JsonNode.Parse(line["data: ".Length..])!.AsObject();
+                if ((string?)evt["eventType"] == "event_stream_attached")
+                {
+                    _attached.TrySetResult();
+                }
+
+                lock (_events)
+                {
+                    _events.Add(evt);
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _cts.CancelAsync();
+        if (_run is not null)
+        {
+            await _run;
+        }
+
+        _cts.Dispose();
     }
 }
