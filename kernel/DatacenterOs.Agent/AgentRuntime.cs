@@ -50,6 +50,8 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly Lock _reportLock = new();
     private readonly Dictionary<(string Framework, string Task), TrackedTask> _tasks = [];
+    private readonly ILoggerFactory _loggerFactory;
+    private HttpClient? _healthHttp;
     private string? _agentId;
     private long _lastHeartbeatTicks;
     private CancellationTokenSource? _stopping;
@@ -76,6 +78,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
         _paths = new AgentPaths(options.WorkDir);
         _time = timeProvider ?? TimeProvider.System;
         loggerFactory ??= NullLoggerFactory.Instance;
+        _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<AgentRuntime>();
         Containerizer = new ProcessContainerizer(options, _time, loggerFactory.CreateLogger<ProcessContainerizer>());
         StatusUpdates = new StatusUpdateManager(options.WorkDir, SendUpdateAsync, _time, uuidBytes, loggerFactory.CreateLogger<StatusUpdateManager>())
@@ -200,6 +203,11 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
                 _tasks[(container.FrameworkId, container.TaskId)] = tracked;
             }
 
+            if (!container.Termination.IsCompleted)
+            {
+                StartHealthChecks(tracked, container);
+            }
+
             Watch(tracked, container);
         }
 
@@ -249,6 +257,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
             _web = null;
         }
 
+        StopAllHealthChecks();
         StatusUpdates.Dispose();
         Containerizer.Dispose();
         _master?.Dispose();
@@ -266,6 +275,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
         else
         {
             Interlocked.Exchange(ref _state, 2);
+            StopAllHealthChecks();
             StatusUpdates.Dispose();
             Containerizer.Dispose();
             _master?.Dispose();
@@ -394,6 +404,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
         }
 
         Report(tracked, TaskStates.Running, null, null, "SOURCE_EXECUTOR");
+        StartHealthChecks(tracked, container);
         Watch(tracked, container);
     }
 
@@ -405,6 +416,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(frameworkId);
         var grace = killPolicy?.GracePeriod is { } g ? TimeSpan.FromTicks(Math.Max(0, g.Nanoseconds / 100)) : (TimeSpan?)null;
+        StopHealthChecks(frameworkId.Value, taskId); // as Mesos's executors: no health updates once a kill was ordered
         var kill = Containerizer.KillAsync(frameworkId.Value, taskId, grace);
         if (kill is not null)
         {
@@ -493,6 +505,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
     {
         foreach (var container in Containerizer.Containers.Where(c => c.FrameworkId == frameworkId && !c.Termination.IsCompleted))
         {
+            StopHealthChecks(frameworkId, container.TaskId);
             var kill = Containerizer.KillAsync(frameworkId, container.TaskId);
             if (kill is not null)
             {
@@ -520,6 +533,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
     private async Task WatchAsync(TrackedTask tracked, TaskContainer container)
     {
         var termination = await container.Termination.ConfigureAwait(false);
+        tracked.StopHealthChecks();
         try
         {
             Terminated(tracked, container, termination);
@@ -553,13 +567,26 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
         Report(tracked, termination.State, termination.Message, termination.Reason, "SOURCE_EXECUTOR");
     }
 
-    private void Report(TrackedTask tracked, string state, string? message, string? reason, string? source)
+    private void Report(TrackedTask tracked, string state, string? message, string? reason, string? source) =>
+        Report(tracked, NewStatus(tracked.Task.TaskId.Value, state, message, reason, source), null);
+
+    /// <summary>
+    /// Queues <paramref name="status"/> reliably, records it as the task's latest and in its checkpoint. With a
+    /// <paramref name="precondition"/> (checked under the report lock, so no other update of the agent interleaves) the
+    /// update is dropped when it returns false; returns whether the update was queued.
+    /// </summary>
+    private bool Report(TrackedTask tracked, TaskStatusDto status, Func<bool>? precondition)
     {
         var taskId = tracked.Task.TaskId.Value;
         AgentTask snapshot;
         lock (_reportLock)
         {
-            var call = StatusUpdates.Update(tracked.FrameworkId, NewStatus(taskId, state, message, reason, source));
+            if (precondition is not null && !precondition())
+            {
+                return false;
+            }
+
+            var call = StatusUpdates.Update(tracked.FrameworkId, status);
             lock (_lock)
             {
                 tracked.Latest = call.Status;
@@ -572,8 +599,142 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
             }
         }
 
-        LogStatus(taskId, state, message ?? "");
+        LogStatus(taskId, status.State, status.Message ?? "");
         TaskUpdated?.Invoke(this, snapshot);
+        return true;
+    }
+
+    /// <summary>
+    /// Starts the task's health check, when it has one: the first check <c>delay_seconds</c> after launch (for a
+    /// recovered task: what is left of that delay), state restored from the latest status for a recovered task.
+    /// </summary>
+    private void StartHealthChecks(TrackedTask tracked, TaskContainer container)
+    {
+        if (tracked.Task.HealthCheck is not { } check || TaskHealthChecker.Problem(check) is not null || Volatile.Read(ref _state) == 2)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var launchedAt = container.Checkpoint.LaunchedAt;
+        TaskStatusDto? latest;
+        lock (_lock)
+        {
+            latest = tracked.Latest;
+        }
+
+        // Without a launch time (older checkpoint) a recovered task gets a fresh grace period: no false alarms.
+        var startedAt = launchedAt ?? now;
+        var state = HealthCheckState.Restore(startedAt, TimeSpan.FromSeconds(check.GracePeriodSeconds), check.ConsecutiveFailures, latest);
+        var checker = new TaskHealthChecker(
+            container.TaskId,
+            check,
+            state,
+            ProbeFor(check, container),
+            verdict => ReportHealth(tracked, verdict),
+            _time,
+            _loggerFactory.CreateLogger<TaskHealthChecker>());
+        lock (_lock)
+        {
+            tracked.StopHealthChecks();
+            tracked.HealthChecker = checker;
+        }
+
+        checker.Start(startedAt + TimeSpan.FromSeconds(check.DelaySeconds) - now);
+        LogHealthChecking(container.TaskId, TaskHealthChecker.TypeOf(check)!);
+    }
+
+    private Func<CancellationToken, Task<ProbeResult>> ProbeFor(HealthCheckDto check, TaskContainer container)
+    {
+        switch (TaskHealthChecker.TypeOf(check))
+        {
+            case HealthCheckTypes.Http:
+                var http = check.Http!;
+                var client = HealthHttpClient();
+                return ct => HealthProbes.HttpAsync(client, http, ct);
+            case HealthCheckTypes.Tcp:
+                var port = check.Tcp!.Port;
+                return ct => HealthProbes.TcpAsync(port, ct);
+            default:
+                var command = check.Command!;
+                var argv = ProcessContainerizer.CommandLine(command)!;
+                var environment = ProcessContainerizer.BuildEnvironment(container.FrameworkId, container.Task, container.SandboxDirectory, _options.EffectiveHostname);
+                foreach (var variable in command.Environment?.Variables ?? [])
+                {
+                    if (!string.IsNullOrEmpty(variable.Name) && !variable.Name.Contains('=', StringComparison.Ordinal))
+                    {
+                        environment[variable.Name] = variable.Value ?? "";
+                    }
+                }
+
+                var sandbox = container.SandboxDirectory;
+                return ct => HealthProbes.CommandAsync(argv, environment, sandbox, ct);
+        }
+    }
+
+    private HttpClient HealthHttpClient()
+    {
+        lock (_lock)
+        {
+            return _healthHttp ??= HealthProbes.CreateHttpClient();
+        }
+    }
+
+    /// <summary>Reports a health change as TASK_RUNNING with <c>healthy</c> set, unless the task stopped running meanwhile.</summary>
+    private bool ReportHealth(TrackedTask tracked, HealthVerdict verdict)
+    {
+        if (Volatile.Read(ref _state) == 2)
+        {
+            return false;
+        }
+
+        var status = NewStatus(tracked.Task.TaskId.Value, TaskStates.Running, verdict.Message, TaskReasons.TaskHealthCheckStatusUpdated, "SOURCE_EXECUTOR") with
+        {
+            Healthy = verdict.Healthy,
+        };
+        return Report(tracked, status, () =>
+        {
+            lock (_lock)
+            {
+                return tracked.Latest.State == TaskStates.Running
+                    && tracked.HealthChecker is { IsStopped: false }
+                    && tracked.Container is { KillRequested: false, Termination.IsCompleted: false };
+            }
+        });
+    }
+
+    private void StopHealthChecks(string frameworkId, string taskId)
+    {
+        lock (_lock)
+        {
+            if (_tasks.TryGetValue((frameworkId, taskId), out var tracked))
+            {
+                tracked.StopHealthChecks();
+            }
+        }
+    }
+
+    private void StopAllHealthChecks()
+    {
+        lock (_lock)
+        {
+            foreach (var tracked in _tasks.Values)
+            {
+                tracked.StopHealthChecks();
+            }
+
+            _healthHttp?.Dispose();
+            _healthHttp = null;
+        }
+    }
+
+    /// <summary>The health checker of a task, or null (tests).</summary>
+    internal TaskHealthChecker? HealthCheckerOf(string frameworkId, string taskId)
+    {
+        lock (_lock)
+        {
+            return _tasks.TryGetValue((frameworkId, taskId), out var tracked) ? tracked.HealthChecker : null;
+        }
     }
 
     private void OnTerminalAcknowledged(AgentUpdateCall call)
@@ -669,6 +830,10 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
 
         public TaskStatusDto Latest { get; set; } = latest;
 
+        public TaskHealthChecker? HealthChecker { get; set; }
+
+        public void StopHealthChecks() => HealthChecker?.Dispose();
+
         public AgentTask Snapshot() =>
             new(FrameworkId.Value, Task.TaskId.Value, Role, Task, Latest, Container?.SandboxDirectory, Container?.Pid);
     }
@@ -687,6 +852,9 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} is {State} {Message}")]
     private partial void LogStatus(string taskId, string state, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Health checking task {TaskId} ({Type})")]
+    private partial void LogHealthChecking(string taskId, string type);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refusing task {TaskId}: id {Problem}")]
     private partial void LogInvalidTask(string taskId, string problem);

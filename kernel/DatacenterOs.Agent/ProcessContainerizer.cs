@@ -103,6 +103,11 @@ public sealed partial class ProcessContainerizer : IDisposable
         var argv = CommandLine(task.Command)
             ?? throw new ContainerLaunchException("task has no command to run (command.value is empty)", ContainerLaunchException.ReasonTaskInvalid);
 
+        if (task.HealthCheck is { } healthCheck && TaskHealthChecker.Problem(healthCheck) is { } healthProblem)
+        {
+            throw new ContainerLaunchException("invalid health check: " + healthProblem, ContainerLaunchException.ReasonTaskInvalid);
+        }
+
         var key = (frameworkId.Value, taskId!);
         if (_containers.TryGetValue(key, out var existing) && !existing.Termination.IsCompleted)
         {
@@ -158,6 +163,7 @@ public sealed partial class ProcessContainerizer : IDisposable
             RunId = runId,
             SandboxDirectory = sandbox,
             Pid = pid,
+            LaunchedAt = _time.GetUtcNow(),
             ProcessGroup = pid, // setsid makes the wrapper a session and group leader: pgid = sid = pid
             ProcessStartTime = ProcFs.ReadStat(pid)?.StartTime ?? 0,
             MemoryCgroup = cgroup,

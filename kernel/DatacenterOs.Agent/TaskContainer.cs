@@ -31,6 +31,9 @@ public sealed record TaskCheckpoint
     /// <summary>Process group (= session) of the task; signals go to the whole group.</summary>
     public int ProcessGroup { get; init; }
 
+    /// <summary>When the agent launched the task (its clock); the start of a health check's grace period. Null in checkpoints written before this field existed.</summary>
+    public DateTimeOffset? LaunchedAt { get; init; }
+
     /// <summary>Start time of <see cref="Pid"/> in clock ticks after boot (<c>/proc/&lt;pid&gt;/stat</c> field 22), to detect pid reuse.</summary>
     public ulong ProcessStartTime { get; init; }
 

@@ -163,6 +163,13 @@ public sealed record TaskInfoDto
 
     /// <summary>Labels.</summary>
     public LabelsDto? Labels { get; init; }
+
+    /// <summary>
+    /// Health check the agent runs next to the task (Mesos <c>TaskInfo.health_check</c>); results arrive as
+    /// TASK_RUNNING updates with <see cref="TaskStatusDto.Healthy"/> set and reason
+    /// <see cref="TaskReasons.TaskHealthCheckStatusUpdated"/>. Null: no health check.
+    /// </summary>
+    public HealthCheckDto? HealthCheck { get; init; }
 }
 
 /// <summary>Mesos <c>TaskStatus</c>.</summary>
@@ -192,7 +199,10 @@ public sealed record TaskStatusDto
     /// <summary>Seconds since the Unix epoch.</summary>
     public double? Timestamp { get; init; }
 
-    /// <summary>Health, when checked.</summary>
+    /// <summary>
+    /// Health, when the task has a health check and a result was reported (Mesos <c>TaskStatus.healthy</c>); null
+    /// otherwise. Updates that change it carry reason <see cref="TaskReasons.TaskHealthCheckStatusUpdated"/>.
+    /// </summary>
     public bool? Healthy { get; init; }
 }
 
