@@ -127,9 +127,11 @@ internal sealed class Instance(string taskId, PathId appId)
 
     public bool IsRunning => State == TaskStates.Running;
 
-    /// <summary>Health as deployments see it: running and, with Mesos-level checks, reported healthy.</summary>
-    public bool IsConsideredHealthy(AppDefinition app) =>
-        IsRunning && (!app.HealthChecks.Any(h => HealthCheckProtocols.IsMesosLevel(h.Protocol)) || Healthy == true);
+    /// <summary>
+    /// Health as deployments see it: running and, when the app has health checks (all run by the agent, next to the
+    /// task), reported healthy by the first check.
+    /// </summary>
+    public bool IsConsideredHealthy(AppDefinition app) => IsRunning && (app.HealthChecks.Count == 0 || Healthy == true);
 
     public DeploymentInstance ToDeploymentInstance(AppDefinition app) => new()
     {

@@ -1,6 +1,8 @@
 using System.Globalization;
 using DatacenterOs.Apps.Core;
+using System.Text.Json.Nodes;
 using DatacenterOs.Apps.Core.Deployment;
+using DatacenterOs.Apps.Core.Health;
 using DatacenterOs.Frameworks.Client;
 using DatacenterOs.Kernel.Contracts;
 
@@ -431,8 +433,10 @@ public sealed partial class AppsService : IAsyncDisposable
             {
                 _tasks.Remove(taskId);
                 state?.Instances.Remove(taskId);
-                if (state is not null && (!instance.Decommissioned || instance.HealthKilledAt is not null)
-                    && status.State is TaskStates.Failed or TaskStates.Finished or TaskStates.Error or TaskStates.Lost or TaskStates.Gone or TaskStates.Dropped)
+                // Marathon's launch-delay failures: the task failed or finished by itself, or was killed for its health;
+                // not kills the scheduler ordered for scaling or upgrades.
+                if (state is not null && (instance.HealthKilledAt is not null
+                    || (!instance.Decommissioned && status.State is TaskStates.Failed or TaskStates.Finished or TaskStates.Error or TaskStates.Lost or TaskStates.Gone or TaskStates.Dropped)))
                 {
                     state.Backoff = state.Backoff.RecordFailure(now);
                     state.LastTaskFailure = new TaskFailure(taskId, status.State, status.Message ?? "", status.AgentId?.Value ?? instance.AgentId, instance.Agent?.Hostname, now, instance.AppVersion);
@@ -447,7 +451,7 @@ public sealed partial class AppsService : IAsyncDisposable
                 {
                     instance.Healthy = healthy;
                     instance.HealthMessage = status.Message;
-                    instance.ConsecutiveHealthFailures = healthy ? 0 : Math.Max(1, ParseFailures(status.Message));
+                    instance.ConsecutiveHealthFailures = healthy ? 0 : Math.Max(1, HealthCheckTranslation.ConsecutiveFailuresOf(status));
                 }
 
                 if (status.State == TaskStates.Running)
@@ -490,20 +494,6 @@ public sealed partial class AppsService : IAsyncDisposable
         {
             EndReconciliation();
         }
-    }
-
-    /// <summary>The failure count an agent puts at the start of an unhealthy message ("health check failed 3 consecutive times: …").</summary>
-    private static int ParseFailures(string? message)
-    {
-        const string prefix = "health check failed ";
-        if (message is null || !message.StartsWith(prefix, StringComparison.Ordinal))
-        {
-            return 1;
-        }
-
-        var rest = message.AsSpan(prefix.Length);
-        var space = rest.IndexOf(' ');
-        return space > 0 && int.TryParse(rest[..space], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 1;
     }
 
     // ---- Reconciliation ------------------------------------------------------------------------------------------------
@@ -589,12 +579,78 @@ public sealed partial class AppsService : IAsyncDisposable
         }
 
         CheckDeadlines(now);
+        KillUnhealthy(now);
         foreach (var state in _apps.Values)
         {
             if (state.Instances.Values.Any(i => i.IsScheduled) && state.Backoff.IsLaunchAllowed(now) && state.Backoff.Failures > 0)
             {
                 _reviveNeeded = true;
             }
+        }
+    }
+
+    // ---- Health ----------------------------------------------------------------------------------------------------------
+
+    private readonly List<HealthKillRecord> _healthKills = [];
+
+    /// <summary>
+    /// Kills instances the agents report unhealthy beyond <c>maxConsecutiveFailures</c>, within the rate limits of
+    /// <see cref="HealthKillPolicy"/> (per app, across apps, and not at all while most of an app looks unhealthy); the
+    /// killed instances are replaced like failed ones (and count for the launch backoff).
+    /// </summary>
+    private void KillUnhealthy(DateTimeOffset now)
+    {
+        if (_reconciling)
+        {
+            return;
+        }
+
+        var apps = _apps.Values
+            .Where(s => s.Applied is { HealthChecks.Count: > 0 } && s.Instances.Values.Any(i => i.Healthy == false))
+            .Select(s => new AppHealth
+            {
+                AppId = s.Id.ToString(),
+                HealthCheck = s.Applied!.HealthChecks[0],
+                Instances = [.. s.Instances.Values.Where(i => !i.IsScheduled).Select(i => new InstanceHealth
+                {
+                    InstanceId = i.TaskId,
+                    Healthy = i.Healthy,
+                    ConsecutiveFailures = i.ConsecutiveHealthFailures,
+                    StartedAt = i.StagedAt ?? now,
+                    Running = i.IsRunning,
+                    KillRequested = i.Decommissioned,
+                })],
+            })
+            .ToList();
+        if (apps.Count == 0)
+        {
+            return;
+        }
+
+        _healthKills.RemoveAll(k => now - k.At > TimeSpan.FromMinutes(10));
+        var decision = HealthKillPolicy.Decide(apps, _healthKills, now, new HealthKillOptions { GlobalKillLimit = _options.HealthKillsPerMinute });
+        foreach (var kill in decision.Kills)
+        {
+            var state = _apps[PathId.Parse(kill.AppId)];
+            if (!state.Instances.TryGetValue(kill.InstanceId, out var instance))
+            {
+                continue;
+            }
+
+            _healthKills.Add(new HealthKillRecord(kill.AppId, kill.InstanceId, now));
+            instance.HealthKilledAt = now;
+            Kill(state, instance);
+            Events.Publish("unhealthy_instance_kill_event", new JsonObject
+            {
+                ["appId"] = kill.AppId,
+                ["taskId"] = instance.TaskId,
+                ["instanceId"] = instance.TaskId,
+                ["version"] = AppsJsonWriter.Timestamp(instance.AppVersion),
+                ["reason"] = kill.Reason,
+                ["host"] = instance.Agent?.Hostname,
+                ["slaveId"] = instance.AgentId,
+            });
+            Converge(state);
         }
     }
 
@@ -740,6 +796,9 @@ public sealed partial class AppsService : IAsyncDisposable
             Resources = taken.Resources,
             Command = command,
             KillPolicy = app.TaskKillGracePeriodSeconds is int g ? new KillPolicyDto(new NanosDto(g * 1_000_000_000L)) : null,
+            HealthCheck = app.HealthChecks.Count == 0
+                ? null
+                : HealthCheckTranslation.Translate(app.HealthChecks[0], [.. taken.Ports.Select(p => (int)p)]).HealthCheck,
             Labels = app.Labels.Count == 0 ? null : new LabelsDto([.. app.Labels.Select(kv => new LabelDto(kv.Key, kv.Value))]),
         };
     }

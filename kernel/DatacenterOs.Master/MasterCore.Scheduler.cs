@@ -443,7 +443,7 @@ internal sealed partial class MasterCore
         {
             foreach (var task in _tasks.Values.Where(t => t.FrameworkId == framework.Id))
             {
-                SendReconciliation(framework, task.TaskId, task.AgentId, task.Status.State, task.Status.Message);
+                SendReconciliation(framework, task.TaskId, task.AgentId, task.Status.State, task.Status.Message, task.Status.Healthy);
             }
 
             return;
@@ -453,7 +453,7 @@ internal sealed partial class MasterCore
         {
             if (_tasks.TryGetValue((framework.Id, request.TaskId.Value), out var task))
             {
-                SendReconciliation(framework, task.TaskId, task.AgentId, task.Status.State, task.Status.Message);
+                SendReconciliation(framework, task.TaskId, task.AgentId, task.Status.State, task.Status.Message, task.Status.Healthy);
                 continue;
             }
 
@@ -478,11 +478,12 @@ internal sealed partial class MasterCore
         }
     }
 
-    private void SendReconciliation(FrameworkEntry framework, string taskId, string? agentId, string state, string? message) =>
-        SendMasterUpdate(framework, taskId, agentId, state, "REASON_RECONCILIATION", message);
+    /// <summary>A reconciliation answer; carries the task's last known health (Mesos does the same).</summary>
+    private void SendReconciliation(FrameworkEntry framework, string taskId, string? agentId, string state, string? message, bool? healthy = null) =>
+        SendMasterUpdate(framework, taskId, agentId, state, "REASON_RECONCILIATION", message, healthy);
 
     /// <summary>A master-generated update: no uuid, so the framework must not acknowledge it.</summary>
-    private void SendMasterUpdate(FrameworkEntry framework, string taskId, string? agentId, string state, string reason, string? message)
+    private void SendMasterUpdate(FrameworkEntry framework, string taskId, string? agentId, string state, string reason, string? message, bool? healthy = null)
     {
         framework.Sink?.Send(new SchedulerEvent
         {
@@ -494,6 +495,7 @@ internal sealed partial class MasterCore
                 Reason = reason,
                 Message = message,
                 Source = "SOURCE_MASTER",
+                Healthy = healthy,
                 AgentId = agentId is null ? null : new IdDto(agentId),
                 Timestamp = Seconds(_time.GetUtcNow()),
             }),

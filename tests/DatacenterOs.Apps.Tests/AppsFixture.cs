@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
+using DatacenterOs.Agent;
 using DatacenterOs.Agent.Simulation;
 using DatacenterOs.Master;
 using Microsoft.AspNetCore.Builder;
@@ -46,6 +47,17 @@ internal sealed class AppsFixture : IAsyncDisposable
         return fixture;
     }
 
+    /// <summary>A fixture with one real agent on loopback that runs real processes (no simulated agents).</summary>
+    public static async Task<AppsFixture> StartWithRealAgentAsync()
+    {
+        var fixture = new AppsFixture(Directory.CreateTempSubdirectory("dcos-apps-").FullName);
+        await fixture.StartCoreAsync(0, realAgent: true);
+        return fixture;
+    }
+
+    /// <summary>The real agent, when started with <see cref="StartWithRealAgentAsync"/>.</summary>
+    public AgentRuntime? RealAgent { get; private set; }
+
     /// <summary>Stops the Apps service (the master keeps its tasks) and starts a new one on the same apps.db.</summary>
     public async Task RestartAppsAsync(Action? whileStopped = null)
     {
@@ -82,7 +94,7 @@ internal sealed class AppsFixture : IAsyncDisposable
         await WaitUntilAsync(() => Task.FromResult(Apps.IsConnected), "apps subscribed");
     }
 
-    private async Task StartCoreAsync(int agents)
+    private async Task StartCoreAsync(int agents, bool realAgent = false)
     {
         var options = new MasterOptions { WorkDir = WorkDir, AllocationInterval = TimeSpan.FromMilliseconds(100) };
         _registry = await SqliteMasterRegistry.OpenAsync(WorkDir, () => "test-" + Guid.NewGuid().ToString("N")[..8], CancellationToken.None);
@@ -101,6 +113,25 @@ internal sealed class AppsFixture : IAsyncDisposable
             var agent = new SimulatedAgent($"host-{i}", Kernel.Resources.Parse("cpus:4;mem:4096;ports:[31000-31100]"), [MasterUrl.GetLeftPart(UriPartial.Authority)]);
             agent.Start();
             _agents.Add(agent);
+        }
+
+        if (realAgent)
+        {
+            RealAgent = new AgentRuntime(
+                new AgentOptions
+                {
+                    WorkDir = Path.Combine(WorkDir, "agent"),
+                    MasterUrls = [MasterUrl.GetLeftPart(UriPartial.Authority)],
+                    Hostname = "127.0.0.1",
+                    ListenAddress = "127.0.0.1",
+                    Port = 0,
+                    ResourcesText = "cpus:4;mem:4096;disk:10000;ports:[32000-32200]",
+                    MemoryCgroupRoot = null,
+                },
+                TimeProvider.System,
+                LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)));
+            await RealAgent.StartAsync(CancellationToken.None);
+            await WaitUntilAsync(() => Task.FromResult(RealAgent.IsSubscribed && RealAgent.AgentId is not null), "real agent registered");
         }
 
         await WaitUntilAsync(() => Task.FromResult(_agents.All(a => a.AgentId is not null)), "agents registered");
@@ -183,10 +214,29 @@ internal sealed class AppsFixture : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (RealAgent is not null)
+        {
+            // Kill the real processes the test left running before the agent stops.
+            foreach (var app in (await SendAsync(HttpMethod.Get, "/v2/apps")).Body?["apps"]?.AsArray() ?? [])
+            {
+                await SendAsync(HttpMethod.Delete, "/v2/apps" + (string)app!["id"]! + "?force=true");
+            }
+
+            await WaitUntilAsync(
+                async () => !(await MasterStateAsync())["frameworks"]!.AsArray().SelectMany(fw => fw!["tasks"]!.AsArray()).Any(),
+                "tasks killed");
+        }
+
         await StopAppsAsync();
         foreach (var agent in _agents)
         {
             await agent.DisposeAsync();
+        }
+
+        if (RealAgent is not null)
+        {
+            await RealAgent.StopAsync(CancellationToken.None);
+            await RealAgent.DisposeAsync();
         }
 
         if (_master is not null)
