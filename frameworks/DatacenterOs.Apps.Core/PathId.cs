@@ -79,6 +79,11 @@ public sealed partial class PathId : IEquatable<PathId>, IComparable<PathId>
             throw new ArgumentException("Base path is not absolute, canonical path can not be computed!", nameof(baseGroup));
         }
 
+        if (IsAbsolute && !segments.Any(static s => s is "." or ".."))
+        {
+            return this; // already canonical (ids are immutable): the common case, e.g. in every comparison
+        }
+
         var source = IsAbsolute ? segments : baseGroup.segments.AddRange(segments);
         var result = ImmutableArray.CreateBuilder<string>(source.Length);
         foreach (var segment in source)

@@ -59,6 +59,21 @@ public sealed class AppsEvents
         });
     }
 
+    /// <summary>
+    /// Publishes an event built by <paramref name="build"/> only when somebody listens (events on a busy scheduler are
+    /// not rendered for nobody).
+    /// </summary>
+    /// <param name="eventType">Marathon's event type, e.g. <c>status_update_event</c>.</param>
+    /// <param name="build">Builds the event's fields.</param>
+    public void Publish(string eventType, Func<JsonObject> build)
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        if (SubscriberCount > 0)
+        {
+            Publish(eventType, build());
+        }
+    }
+
     /// <summary>Publishes an event: <paramref name="fields"/> plus <c>eventType</c> and <c>timestamp</c>.</summary>
     /// <param name="eventType">Marathon's event type, e.g. <c>status_update_event</c>.</param>
     /// <param name="fields">The event's fields (not modified).</param>

@@ -14,7 +14,27 @@ internal sealed class AppState(AppDefinition app, DateTimeOffset configVersion)
 {
     public PathId Id { get; } = app.PathId.Canonicalize();
 
-    public AppDefinition App { get; set; } = app;
+    private AppDefinition _app = app;
+    private byte[]? _definitionUtf8;
+
+    public AppDefinition App
+    {
+        get => _app;
+        set
+        {
+            _app = value;
+            _definitionUtf8 = null;
+        }
+    }
+
+    /// <summary>The definition's Marathon JSON (UTF-8), cached until <see cref="App"/> changes.</summary>
+    public byte[] DefinitionUtf8 => _definitionUtf8 ??= AppDefinitionJson.SerializeToUtf8Bytes(_app);
+
+    /// <summary>
+    /// <see cref="DefinitionUtf8"/> without its closing brace, so listing thousands of apps appends only the fields that
+    /// change (counts, deployments, tasks).
+    /// </summary>
+    public ReadOnlyMemory<byte> DefinitionPrefix => DefinitionUtf8.AsMemory(0, DefinitionUtf8.AsSpan().LastIndexOf((byte)'}'));
 
     public AppDefinition? Applied { get; set; }
 
@@ -57,10 +77,11 @@ internal sealed class OfferStats
 
     public IEnumerable<(DateTimeOffset At, string? Reason, string? Detail, string Agent)> Recent => _recent;
 
-    public void Record(DateTimeOffset at, string agent, string? reason, string? detail)
+    /// <summary>Records one offer: whether it was used, and why (part of) the waiting instances did not fit on it.</summary>
+    public void Record(DateTimeOffset at, string agent, bool used, string? reason, string? detail)
     {
         Processed++;
-        if (reason is null)
+        if (used)
         {
             LastUsedAt = at;
         }
@@ -192,6 +213,9 @@ internal sealed class RunningDeployment(DeploymentPlan plan, DateTimeOffset star
     public IReadOnlyDictionary<PathId, IReadOnlyList<string>>? ToKill { get; init; }
 
     public bool Affects(PathId id) => Plan.Affects(id);
+
+    /// <summary>True once the deployment finished, failed or was cancelled.</summary>
+    public bool Removed { get; set; }
 }
 
 /// <summary>What is left of one offer while tasks are placed on it: unreserved scalars (in thousandths) and ports.</summary>

@@ -95,7 +95,7 @@ public sealed partial class AppsService
         return new ChangeResult(200, body.ToJsonString(AppsJson.Options), deployment.Id, deployment);
     }
 
-    private void PublishApiPost(HttpContext ctx, AppDefinition app) => Events.Publish("api_post_event", new JsonObject
+    private void PublishApiPost(HttpContext ctx, AppDefinition app) => Events.Publish("api_post_event", () => new JsonObject
     {
         ["clientIp"] = ctx.Connection.RemoteIpAddress?.ToString(),
         ["uri"] = ctx.Request.Path.Value,
@@ -175,7 +175,7 @@ public sealed partial class AppsService
             }
 
             PublishApiPost(ctx, _apps[id].App);
-            return change with { Status = 201, Body = AppJson(_apps[id], embedTasks: false).ToJsonString(AppsJson.Options) };
+            return change with { Status = 201, Body = AppJsonString(_apps[id], embedTasks: false) };
         }).ConfigureAwait(false);
 
         if (result.Status == 201)
@@ -192,14 +192,35 @@ public sealed partial class AppsService
         var label = ctx.Request.Query["label"].ToString();
         var embed = ctx.Request.Query["embed"];
         var embedTasks = embed.Any(e => e is "apps.tasks" or "tasks" or "apps.failures");
-        var json = await WithGateAsync(() => new JsonObject
+
+        // Under the lock only what changes is rendered; the cached definitions are written after it is released.
+        var entries = await WithGateAsync(() => _apps.Values
+            .Where(s => filter.Length == 0 || s.Id.ToString().Contains(filter, StringComparison.OrdinalIgnoreCase))
+            .Where(s => label.Length == 0 || MatchesLabel(s.App, label))
+            .Select(s => (s.DefinitionPrefix, Extra: AppExtras(s, embedTasks).ToJsonString(AppsJson.Options)))
+            .ToList(), flush: false).ConfigureAwait(false);
+
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json; charset=utf-8";
+        var output = new MemoryStream(entries.Sum(e => e.DefinitionPrefix.Length + e.Extra.Length) + 64);
+        output.Write("{\"apps\":["u8);
+        for (var i = 0; i < entries.Count; i++)
         {
-            ["apps"] = new JsonArray([.. _apps.Values
-                .Where(s => filter.Length == 0 || s.Id.ToString().Contains(filter, StringComparison.OrdinalIgnoreCase))
-                .Where(s => label.Length == 0 || MatchesLabel(s.App, label))
-                .Select(s => (JsonNode)AppJson(s, embedTasks))]),
-        }, flush: false).ConfigureAwait(false);
-        await WriteAsync(ctx, 200, json.ToJsonString(AppsJson.Options)).ConfigureAwait(false);
+            if (i > 0)
+            {
+                output.WriteByte((byte)',');
+            }
+
+            var (prefix, extra) = entries[i];
+            output.Write(prefix.Span);
+            output.WriteByte((byte)',');
+            var bytes = System.Text.Encoding.UTF8.GetBytes(extra);
+            output.Write(bytes, 1, bytes.Length - 1);
+        }
+
+        output.Write("]}"u8);
+        output.Position = 0;
+        await output.CopyToAsync(ctx.Response.Body, ctx.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>Marathon's label selector: <c>key</c>, <c>key==value</c> or <c>key!=value</c>, comma-separated (all must hold).</summary>
@@ -237,7 +258,8 @@ public sealed partial class AppsService
         switch (ctx.Request.Method, action, argument)
         {
             case ("GET", null, null):
-                await ReadAppAsync(ctx, id, s => new JsonObject { ["app"] = AppJson(s, embedTasks: true) }).ConfigureAwait(false);
+                var app = await WithGateAsync(() => _apps.TryGetValue(id, out var s) ? "{\"app\":" + AppJsonString(s, embedTasks: true) + "}" : null, flush: false).ConfigureAwait(false);
+                await (app is null ? WriteAsync(ctx, 404, NotFound(id)) : WriteAsync(ctx, 200, app)).ConfigureAwait(false);
                 break;
             case ("GET", "tasks", null):
                 await ReadAppAsync(ctx, id, s => new JsonObject { ["tasks"] = TasksJson(s) }).ConfigureAwait(false);
@@ -509,12 +531,12 @@ public sealed partial class AppsService
             if (force)
             {
                 Cancel([deployment]);
-                Events.Publish("deployment_failed", new JsonObject { ["id"] = deployment.Id, ["plan"] = PlanJson(deployment.Plan), ["reason"] = "cancelled with force=true" });
+                Events.Publish("deployment_failed", () => new JsonObject { ["id"] = deployment.Id, ["plan"] = PlanJson(deployment.Plan), ["reason"] = "cancelled with force=true" });
                 return new ChangeResult(202, "{}");
             }
 
             var rollback = Rollback(deployment);
-            Events.Publish("deployment_failed", new JsonObject { ["id"] = deployment.Id, ["plan"] = PlanJson(deployment.Plan), ["reason"] = $"rolled back by deployment {rollback.Id}" });
+            Events.Publish("deployment_failed", () => new JsonObject { ["id"] = deployment.Id, ["plan"] = PlanJson(deployment.Plan), ["reason"] = $"rolled back by deployment {rollback.Id}" });
             var body = new JsonObject { ["version"] = AppsJsonWriter.Timestamp(rollback.Plan.Version), ["deploymentId"] = rollback.Id };
             return new ChangeResult(200, body.ToJsonString(AppsJson.Options), rollback.Id);
         }).ConfigureAwait(false);
@@ -723,12 +745,45 @@ public sealed partial class AppsService
     private JsonObject AppJson(AppState state, bool embedTasks)
     {
         var json = AppDefinitionJson.ToJsonObject(state.App);
-        var instances = state.Instances.Values.ToList();
+        foreach (var (name, value) in AppExtras(state, embedTasks).ToList())
+        {
+            json[name] = value?.DeepClone();
+        }
+
+        return json;
+    }
+
+    /// <summary>The app as Marathon shows it: the cached definition plus <see cref="AppExtras"/>.</summary>
+    private string AppJsonString(AppState state, bool embedTasks)
+    {
+        var extras = AppExtras(state, embedTasks).ToJsonString(AppsJson.Options);
+        return System.Text.Encoding.UTF8.GetString(state.DefinitionPrefix.Span) + "," + extras[1..];
+    }
+
+    /// <summary>The fields Marathon adds to a definition: task counts, deployments, version info, last failure, tasks.</summary>
+    private JsonObject AppExtras(AppState state, bool embedTasks)
+    {
+        var json = new JsonObject();
         var hasHealthChecks = state.App.HealthChecks.Count > 0;
-        json["tasksStaged"] = instances.Count(i => i.State is TaskStates.Staging or TaskStates.Starting);
-        json["tasksRunning"] = instances.Count(i => i.IsRunning);
-        json["tasksHealthy"] = hasHealthChecks ? instances.Count(i => i.IsRunning && i.Healthy == true) : 0;
-        json["tasksUnhealthy"] = hasHealthChecks ? instances.Count(i => i.IsRunning && i.Healthy == false) : 0;
+        int staged = 0, running = 0, healthy = 0, unhealthy = 0;
+        foreach (var i in state.Instances.Values)
+        {
+            if (i.State is TaskStates.Staging or TaskStates.Starting)
+            {
+                staged++;
+            }
+            else if (i.IsRunning)
+            {
+                running++;
+                healthy += hasHealthChecks && i.Healthy == true ? 1 : 0;
+                unhealthy += hasHealthChecks && i.Healthy == false ? 1 : 0;
+            }
+        }
+
+        json["tasksStaged"] = staged;
+        json["tasksRunning"] = running;
+        json["tasksHealthy"] = healthy;
+        json["tasksUnhealthy"] = unhealthy;
         json["deployments"] = new JsonArray([.. _deployments.Where(d => d.Affects(state.Id)).Select(d => (JsonNode)new JsonObject { ["id"] = d.Id })]);
         json["versionInfo"] = new JsonObject
         {

@@ -8,6 +8,15 @@ namespace DatacenterOs.Apps;
 
 public sealed partial class AppsService
 {
+    /// <summary>Apps whose instances changed since deployments were last advanced.</summary>
+    private readonly HashSet<PathId> _touched = [];
+
+    /// <summary>Advance every deployment at the next opportunity (housekeeping, restore).</summary>
+    private bool _advanceAll = true;
+
+    /// <summary>Apps whose deployment ended: if no other deployment manages them, they converge to their definition.</summary>
+    private readonly HashSet<PathId> _releaseCandidates = [];
+
     // ---- Deployments --------------------------------------------------------------------------------------------------
 
     /// <summary>
@@ -42,7 +51,8 @@ public sealed partial class AppsService
     private List<RunningDeployment> Conflicts(DeploymentPlan plan, IEnumerable<PathId> ids)
     {
         var idSet = ids.ToHashSet();
-        return [.. _deployments.Where(d => d.Plan.IsAffectedBy(plan) || d.Plan.AffectedAppIds.Any(idSet.Contains))];
+        idSet.UnionWith(plan.AffectedAppIds);
+        return [.. _deployments.Where(d => d.Plan.AffectedAppIds.Any(idSet.Contains))];
     }
 
     /// <summary>409 body listing <paramref name="locking"/> (Marathon <c>AppLockedException</c>).</summary>
@@ -58,8 +68,19 @@ public sealed partial class AppsService
     {
         foreach (var deployment in deployments.ToList())
         {
-            _deployments.Remove(deployment);
-            _dirtyDeployments.Add(deployment.Id);
+            RemoveDeployment(deployment);
+        }
+    }
+
+    /// <summary>Forgets a finished, failed or cancelled deployment; its apps are checked by <see cref="AdvanceDeployments"/>.</summary>
+    private void RemoveDeployment(RunningDeployment deployment)
+    {
+        deployment.Removed = true;
+        _deployments.Remove(deployment);
+        _dirtyDeployments.Add(deployment.Id);
+        foreach (var id in deployment.Plan.AffectedAppIds)
+        {
+            _releaseCandidates.Add(id);
         }
     }
 
@@ -121,7 +142,7 @@ public sealed partial class AppsService
 
         _deployments.Add(deployment);
         _dirtyDeployments.Add(deployment.Id);
-        Events.Publish("deployment_info", new JsonObject
+        Events.Publish("deployment_info", () => new JsonObject
         {
             ["plan"] = PlanJson(deployment.Plan),
             ["currentStep"] = deployment.Plan.Steps.Count > 0 ? StepJson(deployment.Plan.Steps[0]) : null,
@@ -133,19 +154,31 @@ public sealed partial class AppsService
     /// <summary>Moves every running deployment forward as far as it can go; then frees apps no deployment manages.</summary>
     private void AdvanceDeployments()
     {
-        foreach (var deployment in _deployments.ToList())
+        if (_touched.Count > 0 || _advanceAll)
         {
-            Advance(deployment);
-        }
-
-        foreach (var state in _apps.Values)
-        {
-            if (state.Applied is { } applied && applied.Equals(state.App))
+            // Only deployments whose apps' instances changed can have finished a step (the housekeeping tick checks
+            // all of them once a second, which also covers deadlines).
+            foreach (var deployment in _deployments.Where(d => _advanceAll || d.Plan.AffectedAppIds.Any(_touched.Contains)).ToList())
             {
-                continue;
+                Advance(deployment);
             }
 
-            if (_deployments.Any(d => d.Affects(state.Id)))
+            _touched.Clear();
+            _advanceAll = false;
+        }
+
+        if (_releaseCandidates.Count == 0)
+        {
+            return;
+        }
+
+        var candidates = _releaseCandidates.ToList();
+        _releaseCandidates.Clear();
+        foreach (var id in candidates)
+        {
+            if (!_apps.TryGetValue(id, out var state)
+                || (state.Applied is { } applied && (ReferenceEquals(applied, state.App) || applied.Equals(state.App)))
+                || _deployments.Any(d => d.Affects(id)))
             {
                 continue;
             }
@@ -166,7 +199,7 @@ public sealed partial class AppsService
 
     private void Advance(RunningDeployment deployment)
     {
-        while (_deployments.Contains(deployment))
+        while (!deployment.Removed)
         {
             if (deployment.CurrentStep > 0)
             {
@@ -175,7 +208,7 @@ public sealed partial class AppsService
                     return;
                 }
 
-                Events.Publish("deployment_step_success", new JsonObject
+                Events.Publish("deployment_step_success", () => new JsonObject
                 {
                     ["plan"] = PlanJson(deployment.Plan),
                     ["currentStep"] = StepJson(deployment.Plan.Steps[deployment.CurrentStep - 1]),
@@ -184,9 +217,8 @@ public sealed partial class AppsService
 
             if (deployment.CurrentStep == deployment.Plan.Steps.Count)
             {
-                _deployments.Remove(deployment);
-                _dirtyDeployments.Add(deployment.Id);
-                Events.Publish("deployment_success", new JsonObject { ["id"] = deployment.Id, ["plan"] = PlanJson(deployment.Plan) });
+                RemoveDeployment(deployment);
+                Events.Publish("deployment_success", () => new JsonObject { ["id"] = deployment.Id, ["plan"] = PlanJson(deployment.Plan) });
                 return;
             }
 
@@ -212,7 +244,7 @@ public sealed partial class AppsService
                 Kill(null, instance);
             }
 
-            Events.Publish("app_terminated_event", new JsonObject { ["appId"] = id.ToString() });
+            Events.Publish("app_terminated_event", () => new JsonObject { ["appId"] = id.ToString() });
             return;
         }
 
@@ -229,7 +261,7 @@ public sealed partial class AppsService
                 state.ConfigVersion = start.App.Version ?? deployment.Plan.Version;
                 break;
             case ScaleApplication scale:
-                state.Applied = scale.App with { Instances = scale.ScaleTo };
+                state.Applied = scale.App.Instances == scale.ScaleTo ? scale.App : scale.App with { Instances = scale.ScaleTo };
                 if (previous is null || DeploymentPlanner.IsUpgrade(previous, scale.App))
                 {
                     state.ConfigVersion = scale.App.Version ?? deployment.Plan.Version;
@@ -309,10 +341,9 @@ public sealed partial class AppsService
                 continue;
             }
 
-            _deployments.Remove(deployment);
-            _dirtyDeployments.Add(deployment.Id);
+            RemoveDeployment(deployment);
             var reason = $"no progress for {deadlines.Min()} s (progressDeadlineSeconds) in step {deployment.CurrentStep} of {deployment.Plan.Steps.Count}";
-            Events.Publish("deployment_failed", new JsonObject { ["id"] = deployment.Id, ["plan"] = PlanJson(deployment.Plan), ["reason"] = reason });
+            Events.Publish("deployment_failed", () => new JsonObject { ["id"] = deployment.Id, ["plan"] = PlanJson(deployment.Plan), ["reason"] = reason });
             if (deployment.RollbackOnFailure)
             {
                 Rollback(deployment);
@@ -326,8 +357,7 @@ public sealed partial class AppsService
     /// </summary>
     private RunningDeployment Rollback(RunningDeployment deployment)
     {
-        _deployments.Remove(deployment);
-        _dirtyDeployments.Add(deployment.Id);
+        RemoveDeployment(deployment);
         var ids = deployment.Plan.AffectedAppIds;
         var current = ids.Where(_apps.ContainsKey).ToDictionary(id => id, id => _apps[id].App);
         var original = ids.Where(deployment.Plan.Original.ContainsKey).ToDictionary(id => id, id => deployment.Plan.Original[id]);
@@ -361,7 +391,7 @@ public sealed partial class AppsService
 
     private void PublishStatus(Instance instance, TaskStatusDto status)
     {
-        Events.Publish("status_update_event", new JsonObject
+        Events.Publish("status_update_event", () => new JsonObject
         {
             ["slaveId"] = status.AgentId?.Value ?? instance.AgentId,
             ["taskId"] = instance.TaskId,
@@ -373,7 +403,7 @@ public sealed partial class AppsService
             ["version"] = AppsJsonWriter.Timestamp(instance.AppVersion),
             ["healthy"] = status.Healthy,
         });
-        Events.Publish("instance_changed_event", new JsonObject
+        Events.Publish("instance_changed_event", () => new JsonObject
         {
             ["instanceId"] = instance.TaskId,
             ["condition"] = Condition(status.State),
@@ -387,14 +417,14 @@ public sealed partial class AppsService
 
     private void PublishHealth(Instance instance)
     {
-        Events.Publish("health_status_changed_event", new JsonObject
+        Events.Publish("health_status_changed_event", () => new JsonObject
         {
             ["appId"] = instance.AppId.ToString(),
             ["instanceId"] = instance.TaskId,
             ["version"] = AppsJsonWriter.Timestamp(instance.AppVersion),
             ["alive"] = instance.Healthy == true,
         });
-        Events.Publish("instance_health_changed_event", new JsonObject
+        Events.Publish("instance_health_changed_event", () => new JsonObject
         {
             ["instanceId"] = instance.TaskId,
             ["runSpecId"] = instance.AppId.ToString(),
@@ -456,9 +486,10 @@ public sealed partial class AppsService
         foreach (var app in _newVersions)
         {
             var id = app.PathId.Canonicalize();
-            if (_apps.ContainsKey(id) && app.Version is { } version)
+            if (_apps.TryGetValue(id, out var state) && app.Version is { } version)
             {
-                changes.Versions.Add((id.ToString(), AppsJsonWriter.Timestamp(version), AppDefinitionJson.Serialize(app)));
+                var json = ReferenceEquals(state.App, app) ? System.Text.Encoding.UTF8.GetString(state.DefinitionUtf8) : AppDefinitionJson.Serialize(app);
+                changes.Versions.Add((id.ToString(), AppsJsonWriter.Timestamp(version), json));
             }
         }
 
@@ -504,8 +535,9 @@ public sealed partial class AppsService
     private static StoredApp ToStored(AppState state) => new()
     {
         Id = state.Id.ToString(),
-        App = ToElement(state.App),
-        Applied = state.Applied is null ? null : ToElement(state.Applied),
+        Definition = System.Text.Encoding.UTF8.GetString(state.DefinitionUtf8),
+        Applied = state.Applied is null ? "none" : ReferenceEquals(state.Applied, state.App) || state.Applied.Equals(state.App) ? "same" : "own",
+        AppliedDefinition = state.Applied is { } applied && !ReferenceEquals(applied, state.App) && !applied.Equals(state.App) ? AppDefinitionJson.Serialize(applied) : null,
         ConfigVersion = state.ConfigVersion,
         LastScalingAt = state.LastScalingAt,
         BackoffFailures = state.Backoff.Failures,
@@ -554,10 +586,15 @@ public sealed partial class AppsService
         _frameworkId ??= stored.FrameworkId;
         foreach (var row in stored.Apps)
         {
-            var app = FromElement(row.App);
+            var app = AppDefinitionJson.Parse(row.Definition).GetAppOrThrow();
             var state = new AppState(app, row.ConfigVersion)
             {
-                Applied = row.Applied is { } applied ? FromElement(applied) : null,
+                Applied = row.Applied switch
+                {
+                    "none" => null,
+                    "own" when row.AppliedDefinition is not null => AppDefinitionJson.Parse(row.AppliedDefinition).GetAppOrThrow(),
+                    _ => app,
+                },
                 LastScalingAt = row.LastScalingAt,
                 LastTaskFailure = row.LastTaskFailure,
             };
@@ -568,6 +605,7 @@ public sealed partial class AppsService
                 LastFailureAt = row.BackoffLastFailureAt,
             };
             _apps[state.Id] = state;
+            _releaseCandidates.Add(state.Id);
             Bump(app.Version);
         }
 

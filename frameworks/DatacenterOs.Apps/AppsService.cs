@@ -326,6 +326,7 @@ public sealed partial class AppsService : IAsyncDisposable
     /// </summary>
     private void Converge(AppState state)
     {
+        _touched.Add(state.Id);
         if (_reconciling || state.Applied is not { } app)
         {
             return;
@@ -427,6 +428,7 @@ public sealed partial class AppsService : IAsyncDisposable
         {
             _apps.TryGetValue(instance.AppId, out var state);
             _dirtyInstances.Add(taskId);
+            _touched.Add(instance.AppId);
             var healthChanged = status.Healthy is not null && status.Healthy != instance.Healthy;
             PublishStatus(instance, status);
             if (terminal)
@@ -580,6 +582,7 @@ public sealed partial class AppsService : IAsyncDisposable
 
         CheckDeadlines(now);
         KillUnhealthy(now);
+        _advanceAll = true;
         foreach (var state in _apps.Values)
         {
             if (state.Instances.Values.Any(i => i.IsScheduled) && state.Backoff.IsLaunchAllowed(now) && state.Backoff.Failures > 0)
@@ -640,7 +643,7 @@ public sealed partial class AppsService : IAsyncDisposable
             _healthKills.Add(new HealthKillRecord(kill.AppId, kill.InstanceId, now));
             instance.HealthKilledAt = now;
             Kill(state, instance);
-            Events.Publish("unhealthy_instance_kill_event", new JsonObject
+            Events.Publish("unhealthy_instance_kill_event", () => new JsonObject
             {
                 ["appId"] = kill.AppId,
                 ["taskId"] = instance.TaskId,
@@ -682,7 +685,7 @@ public sealed partial class AppsService : IAsyncDisposable
 
                 if ((app.Role ?? AppDefaults.Role) != role)
                 {
-                    state.Offers.Record(now, offer.Hostname, "UnfulfilledRole", $"offer is for role '{role}', the app needs '{app.Role ?? AppDefaults.Role}'");
+                    state.Offers.Record(now, offer.Hostname, used: false, "UnfulfilledRole", $"offer is for role '{role}', the app needs '{app.Role ?? AppDefaults.Role}'");
                     continue;
                 }
 
@@ -720,7 +723,7 @@ public sealed partial class AppsService : IAsyncDisposable
                     tasks.Add(BuildTask(app, instance, offer, taken));
                 }
 
-                state.Offers.Record(now, offer.Hostname, used ? null : reason, used ? null : detail);
+                state.Offers.Record(now, offer.Hostname, used, reason, detail);
                 if (!state.Instances.Values.Any(i => i.IsScheduled))
                 {
                     state.WaitingSince = null;
@@ -733,10 +736,11 @@ public sealed partial class AppsService : IAsyncDisposable
             }
             else
             {
+                // What is left of an accepted offer comes back at the next allocation cycle: more instances may be waiting.
                 _outbox.Add(new SchedulerCall
                 {
                     Type = SchedulerTypes.Accept,
-                    Accept = new AcceptCall([offer.Id], [new OperationDto { Type = SchedulerTypes.Launch, Launch = new LaunchDto(tasks) }], filters),
+                    Accept = new AcceptCall([offer.Id], [new OperationDto { Type = SchedulerTypes.Launch, Launch = new LaunchDto(tasks) }], new FiltersDto(0)),
                 });
             }
         }

@@ -23,8 +23,10 @@ public sealed class AppsStore : IDisposable
                 value TEXT NOT NULL
             );
             CREATE TABLE apps (
-                id   TEXT PRIMARY KEY,
-                data TEXT NOT NULL
+                id         TEXT PRIMARY KEY,
+                definition TEXT NOT NULL,
+                applied    TEXT NULL,
+                data       TEXT NOT NULL
             );
             CREATE TABLE app_versions (
                 app_id     TEXT NOT NULL,
@@ -60,11 +62,14 @@ public sealed class AppsStore : IDisposable
     public int MaxVersionsPerApp { get; init; } = 50;
 
     /// <summary>Opens (creating and migrating) the store at <paramref name="path"/>.</summary>
+    /// <param name="path">The database file, e.g. <c>./.dcos/apps.db</c>.</param>
+    /// <param name="options">SQLite settings (e.g. <see cref="SqliteDatabaseOptions.RelaxedDurability"/>); null for the defaults.</param>
+    /// <param name="cancellationToken">Cancels opening.</param>
     /// <exception cref="SqliteException">The file cannot be opened or migrated.</exception>
     /// <exception cref="InvalidOperationException">The file's schema is newer than this build.</exception>
-    public static async Task<AppsStore> OpenAsync(string path, CancellationToken cancellationToken = default)
+    public static async Task<AppsStore> OpenAsync(string path, SqliteDatabaseOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var database = await SqliteDatabase.OpenAsync(path, Migrations, null, cancellationToken).ConfigureAwait(false);
+        var database = await SqliteDatabase.OpenAsync(path, Migrations, options, cancellationToken).ConfigureAwait(false);
         return new AppsStore(database);
     }
 
@@ -85,9 +90,20 @@ public sealed class AppsStore : IDisposable
             }
 
             var apps = new List<StoredApp>();
-            await foreach (var (_, data) in ReadPairsAsync(connection, transaction, "SELECT id, data FROM apps ORDER BY id", cancellationToken).ConfigureAwait(false))
+            var command = connection.CreateCommand();
+            await using (command.ConfigureAwait(false))
             {
-                apps.Add(JsonSerializer.Deserialize<StoredApp>(data, Json)!);
+                command.Transaction = transaction;
+                command.CommandText = "SELECT definition, applied, data FROM apps ORDER BY id";
+                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        var row = JsonSerializer.Deserialize<StoredApp>(reader.GetString(2), Json)!;
+                        apps.Add(row with { Definition = reader.GetString(0), AppliedDefinition = reader.IsDBNull(1) ? null : reader.GetString(1) });
+                    }
+                }
             }
 
             var instances = new List<StoredInstance>();
@@ -147,7 +163,15 @@ public sealed class AppsStore : IDisposable
 
             foreach (var app in changes.Apps)
             {
-                await ExecAsync(connection, transaction, "INSERT INTO apps (id, data) VALUES ($id, $d) ON CONFLICT (id) DO UPDATE SET data = excluded.data", cancellationToken, ("$id", app.Id), ("$d", JsonSerializer.Serialize(app, Json))).ConfigureAwait(false);
+                await ExecAsync(
+                    connection,
+                    transaction,
+                    "INSERT INTO apps (id, definition, applied, data) VALUES ($id, $def, $applied, $d) ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, applied = excluded.applied, data = excluded.data",
+                    cancellationToken,
+                    ("$id", app.Id),
+                    ("$def", app.Definition),
+                    ("$applied", (object?)app.AppliedDefinition ?? DBNull.Value),
+                    ("$d", JsonSerializer.Serialize(app with { Definition = "", AppliedDefinition = null }, Json))).ConfigureAwait(false);
             }
 
             foreach (var (appId, version, definition) in changes.Versions)
@@ -248,14 +272,20 @@ internal sealed class StoreChanges
         && Instances.Count == 0 && DeletedInstances.Count == 0 && Deployments.Count == 0 && DeletedDeployments.Count == 0;
 }
 
-/// <summary>An app row: its definitions (Marathon JSON) and scheduler state.</summary>
+/// <summary>An app row: its definitions (Marathon JSON, in their own columns) and scheduler state.</summary>
 internal sealed record StoredApp
 {
     public required string Id { get; init; }
 
-    public required JsonElement App { get; init; }
+    [JsonIgnore]
+    public string Definition { get; init; } = "";
 
-    public JsonElement? Applied { get; init; }
+    /// <summary>The applied definition when it differs from <see cref="Definition"/>.</summary>
+    [JsonIgnore]
+    public string? AppliedDefinition { get; init; }
+
+    /// <summary>How the applied definition relates to the definition: <c>same</c>, <c>none</c> (not started) or <c>own</c>.</summary>
+    public string Applied { get; init; } = "same";
 
     public DateTimeOffset ConfigVersion { get; init; }
 

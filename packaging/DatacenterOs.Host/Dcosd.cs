@@ -121,7 +121,7 @@ internal static class Dcosd
                 master.MapEndpoints(app);
 
                 // Apps (Marathon /v2) on the same port, subscribed over the in-process transport, state in apps.db.
-                appsStore = await AppsStore.OpenAsync(Path.Combine(workDir, "apps.db"), cancellationToken).ConfigureAwait(false);
+                appsStore = await AppsStore.OpenAsync(Path.Combine(workDir, "apps.db"), null, cancellationToken).ConfigureAwait(false);
                 apps = new AppsService(AppsService.ConnectOver(master.InProcessTransport), new AppsOptions(), TimeProvider.System, store: appsStore);
                 apps.MapAppsEndpoints(app);
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -29,8 +29,17 @@ var launch = new Command("launch", "End to end: real master + real agent in proc
 };
 launch.SetAction((r, ct) => LaunchBenchmark.RunAsync(r.GetValue(tasks), r.GetValue(batch), r.GetValue(command)!, ct));
 
+var appCount = new Option<int>("--apps") { Description = "One-instance apps to create", DefaultValueFactory = _ => 10_000 };
+var simulatedAgents = new Option<int>("--agents") { Description = "Simulated agents", DefaultValueFactory = _ => 50 };
+var listRounds = new Option<int>("--list-rounds") { Description = "Timed GET /v2/apps requests", DefaultValueFactory = _ => 50 };
+var appsCommand = new Command("apps", "Apps (/v2) on a standalone cluster with simulated agents: create rate, GET /v2/apps latency, rolling restart of 100 instances")
+{
+    appCount, simulatedAgents, listRounds,
+};
+appsCommand.SetAction((r, ct) => AppsBenchmark.RunAsync(r.GetValue(appCount), r.GetValue(simulatedAgents), r.GetValue(listRounds), ct));
+
 var root = new RootCommand("DatacenterOs benchmarks: each prints one line of numbers")
 {
-    declineOffers, largeAndSmallQuota, launch,
+    declineOffers, largeAndSmallQuota, launch, appsCommand,
 };
 return await root.Parse(args).InvokeAsync();

@@ -7,8 +7,8 @@ namespace DatacenterOs.Apps.Core.Deployment;
 /// <param name="App">The definition the action works with: the target definition, or the original one for a stop.</param>
 public abstract record DeploymentAction(AppDefinition App)
 {
-    /// <summary>The app's id.</summary>
-    public PathId AppId => App.PathId.Canonicalize();
+    /// <summary>The app's canonical id (computed once: actions are never copied with another app).</summary>
+    public PathId AppId { get; } = App.PathId.Canonicalize();
 
     /// <summary>Marathon's name of the action (<c>DeploymentAction.actionName</c>), e.g. <c>ScaleApplication</c>.</summary>
     public abstract string ActionName { get; }
