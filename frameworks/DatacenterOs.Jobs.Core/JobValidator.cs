@@ -319,7 +319,7 @@ public static partial class JobValidator
             }
         }
 
-        if (JobGraph.FindCycle(others.Append(job)) is { } cycle)
+        if (JobGraph.FindCycle(others.Append(job), job.Name) is { } cycle)
         {
             errors.Add(new(JobFields.Parents, JobGraph.CycleMessage(cycle)));
         }

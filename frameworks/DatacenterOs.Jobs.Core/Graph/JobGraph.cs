@@ -38,7 +38,7 @@ public sealed class JobGraph
         []);
 
     /// <summary>Job names, parents before children, ties by ordinal name.</summary>
-    public ImmutableArray<string> TopologicalOrder { get; }
+    public IReadOnlyList<string> TopologicalOrder { get; }
 
     /// <summary>Number of jobs.</summary>
     public int Count => jobs.Count;
@@ -103,7 +103,7 @@ public sealed class JobGraph
             }
         }
 
-        if (FindCycle(byName.Values) is { } cycle)
+        if (FindAnyCycle(byName.Values) is { } cycle)
         {
             errors.Add(new(JobFields.Parents, CycleMessage(cycle)));
         }
@@ -128,7 +128,14 @@ public sealed class JobGraph
     public JobGraphResult WithJob(JobDefinition job)
     {
         ArgumentNullException.ThrowIfNull(job);
-        return TryCreate(jobs.Values.Where(j => j.Name != job.Name).Append(job));
+        var result = TryCreate(jobs.Values.Where(j => j.Name != job.Name).Append(job));
+        if (result.IsValid || FindCycle(jobs.Values.Where(j => j.Name != job.Name).Append(job), job.Name) is not { } cycle)
+        {
+            return result;
+        }
+
+        var message = CycleMessage(cycle);
+        return result with { Errors = result.Errors.Select(e => e.Message.StartsWith("Dependency cycle", StringComparison.Ordinal) ? e with { Message = message } : e).ToList() };
     }
 
     /// <summary>
@@ -171,9 +178,30 @@ public sealed class JobGraph
     /// <summary>
     /// A cycle among <paramref name="jobDefinitions"/> as a path that starts and ends at the same job, following
     /// parent → child edges (<c>["a", "b", "a"]</c> when b depends on a and a on b), or null when acyclic. Unknown
-    /// parents are ignored. Deterministic: the search visits jobs in ordinal name order.
+    /// parents are ignored. Deterministic: the search visits jobs in ordinal name order, and the path is rotated to
+    /// start at <paramref name="startAt"/> (e.g. the job being changed) when that job is on the cycle.
     /// </summary>
-    public static IReadOnlyList<string>? FindCycle(IEnumerable<JobDefinition> jobDefinitions)
+    public static IReadOnlyList<string>? FindCycle(IEnumerable<JobDefinition> jobDefinitions, string? startAt = null)
+    {
+        var cycle = FindAnyCycle(jobDefinitions);
+        if (cycle is null || startAt is null || cycle[0] == startAt)
+        {
+            return cycle;
+        }
+
+        var ring = cycle.Take(cycle.Count - 1).ToList();
+        var at = ring.IndexOf(startAt);
+        if (at < 0)
+        {
+            return cycle;
+        }
+
+        var rotated = ring.Skip(at).Concat(ring.Take(at)).ToList();
+        rotated.Add(startAt);
+        return rotated;
+    }
+
+    private static List<string>? FindAnyCycle(IEnumerable<JobDefinition> jobDefinitions)
     {
         ArgumentNullException.ThrowIfNull(jobDefinitions);
         var byName = new Dictionary<string, JobDefinition>(StringComparer.Ordinal);
@@ -249,7 +277,7 @@ public sealed class JobGraph
     public string ToDot()
     {
         var sb = new StringBuilder("digraph G {\n");
-        for (var i = 0; i < TopologicalOrder.Length; i++)
+        for (var i = 0; i < TopologicalOrder.Count; i++)
         {
             sb.Append(CultureInfo.InvariantCulture, $"  {i + 1} [ label=\"{EscapeLabel(TopologicalOrder[i])}\" ];\n");
         }
