@@ -626,6 +626,14 @@ public static class JobTrigger
                 }
             }
 
+            foreach (var run in start)
+            {
+                if (graph[run.JobName].EffectiveMaxRunSeconds is { } limit)
+                {
+                    wakeUps.Add(now.AddSeconds(limit));
+                }
+            }
+
             return start
                 .OrderByDescending(r => graph[r.JobName].HighPriority)
                 .ThenBy(r => r.NotBefore)
