@@ -54,8 +54,10 @@ public sealed record JobTriggerInput
 
     /// <summary>
     /// <see cref="JobPlan.EvaluatedAt"/> of the last plan the shell persisted, null before the first. Runs that finished
-    /// before it have already been followed up (retries, children), so old DAG runs are not re-opened when the graph
-    /// changes.
+    /// at or before it have already been followed up (retries, children), so finished DAG runs are not re-opened when
+    /// the graph changes. The shell therefore records <see cref="JobRun.FinishedAt"/> with the clock that gives
+    /// <see cref="Now"/>, and strictly after the last evaluation that did not see the outcome (e.g.
+    /// <c>max(clock, LastEvaluated + 1 tick)</c>).
     /// </summary>
     public DateTimeOffset? LastEvaluated { get; init; }
 

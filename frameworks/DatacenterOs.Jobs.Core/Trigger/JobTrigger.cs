@@ -182,7 +182,7 @@ public static class JobTrigger
                 : null;
 
         private bool IsRecent(JobRun run) =>
-            !run.IsTerminal || input.LastEvaluated is not { } last || (run.FinishedAt ?? run.CreatedAt) >= last;
+            !run.IsTerminal || input.LastEvaluated is not { } last || (run.FinishedAt ?? run.CreatedAt) > last;
 
         private JobRun NewRun(JobDefinition job, string dagRunId, string rootJob, DateTimeOffset scheduledFor, JobRunTrigger trigger, int attempt, DateTimeOffset notBefore) =>
             new()
