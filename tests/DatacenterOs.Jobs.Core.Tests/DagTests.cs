@@ -217,3 +217,40 @@ public sealed class DagTests
         return run.Started(at).Finished(at.AddSeconds(1), 0);
     }
 }
+
+public sealed class DagRunViewTests
+{
+    [Fact]
+    public void DAG_runs_are_summarized_from_their_rows()
+    {
+        var start = At("2026-01-01T00:00:00Z");
+        var shell = new SimulatedShell(start, Scheduled("A", "R2/2026-01-01T00:00:00Z/PT1H"), Dependent("B", "A") with { Retries = 0 }, Dependent("C", "B"));
+        shell.ExitCode = r => r.JobName == "B" && r.ScheduledFor == start ? 1 : 0;
+        shell.RunUntil(start.AddHours(1).AddSeconds(1)); // second DAG run: A finished at 01:00:01, B not created yet
+
+        var views = DagRun.From(shell.Graph, shell.Runs.Values);
+
+        Assert.Equal(["A@20260101T010000Z", "A@20260101T000000Z"], views.Select(v => v.Id));
+        var failed = views[1];
+        Assert.Equal(DagRunState.Failed, failed.State);
+        Assert.Equal(["A", "B", "C"], failed.Runs.Select(r => r.JobName));
+        Assert.Equal(JobRunState.Skipped, failed.Runs[2].State);
+        Assert.Empty(failed.NotReached);
+        Assert.Equal(["B", "C"], views[0].NotReached);
+    }
+
+    [Fact]
+    public void Job_summary_shows_last_outcome_and_current_state()
+    {
+        var job = Scheduled("a", "@daily") with { LastSuccess = "2026-01-01T00:00:00.000Z", LastError = "2026-01-02T00:00:00.000Z" };
+        var run = JobRuns.ManualRun(job, At("2026-01-03T00:00:00Z"));
+
+        var summary = JobSummary.For(job, [run]);
+        Assert.Equal(("a", "failure", "queued", "@daily", false), (summary.Name, summary.Status, summary.State, summary.Schedule, summary.Disabled));
+        Assert.Empty(summary.Parents);
+        Assert.Equal("1 running", JobSummary.For(job, [run.Started(At("2026-01-03T00:00:01Z"))]).State);
+        Assert.Equal("fresh", JobSummary.For(Dependent("b", "a"), []).Status);
+        Assert.Equal("idle", JobSummary.For(Dependent("b", "a"), []).State);
+        Assert.Equal(["a"], JobSummary.For(Dependent("b", "a"), []).Parents);
+    }
+}

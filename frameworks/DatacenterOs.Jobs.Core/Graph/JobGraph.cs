@@ -75,6 +75,35 @@ public sealed class JobGraph
     public IReadOnlyList<string> Ancestors(string name) => Reach(name, ParentsOf);
 
     /// <summary>
+    /// The jobs a DAG run rooted at <paramref name="root"/> covers: the root and its descendants reached through
+    /// DAG-mode jobs (<c>dependencyMode: "dag"</c>). A Chronos-mode job is triggered by its own rule and roots its own
+    /// DAG runs, so the walk stops before it. Empty for an unknown root.
+    /// </summary>
+    public IReadOnlySet<string> DagScope(string root)
+    {
+        var scope = new HashSet<string>(StringComparer.Ordinal);
+        if (!Contains(root))
+        {
+            return scope;
+        }
+
+        scope.Add(root);
+        var queue = new Queue<string>([root]);
+        while (queue.TryDequeue(out var n))
+        {
+            foreach (var child in ChildrenOf(n))
+            {
+                if (!jobs[child].UsesChronosDependencies && scope.Add(child))
+                {
+                    queue.Enqueue(child);
+                }
+            }
+        }
+
+        return scope;
+    }
+
+    /// <summary>
     /// Builds the graph. Errors name the field: <c>name</c> for duplicate names, <c>parents</c> for an unknown parent
     /// (naming it) or a cycle (naming its path, e.g. <c>a -> b -> a</c>).
     /// </summary>

@@ -49,11 +49,11 @@ public static class ScheduleParser
             return ScheduleParseResult.Failure(zoneError!, JobFields.ScheduleTimeZone);
         }
 
-        return Parse(schedule, string.IsNullOrEmpty(timeZone) ? null : zone);
+        return ParseInZone(schedule, string.IsNullOrEmpty(timeZone) ? null : zone);
     }
 
     /// <summary>Parses <paramref name="schedule"/> in <paramref name="zone"/> (null: UTC / the written offset).</summary>
-    public static ScheduleParseResult Parse(string? schedule, TimeZoneInfo? zone)
+    public static ScheduleParseResult ParseInZone(string? schedule, TimeZoneInfo? zone)
     {
         if (string.IsNullOrWhiteSpace(schedule))
         {

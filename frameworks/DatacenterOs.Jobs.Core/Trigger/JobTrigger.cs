@@ -447,19 +447,19 @@ public static class JobTrigger
             var dagRuns = AllRuns
                 .GroupBy(r => r.DagRunId, StringComparer.Ordinal)
                 .Where(g => g.Any(IsRecent))
-                .Select(g => (Id: g.Key, Root: g.First().RootJob, ScheduledFor: g.First().ScheduledFor, Trigger: g.First().Trigger))
+                .Select(g => (Id: g.Key, Root: g.First().RootJob, ScheduledFor: g.First().ScheduledFor))
                 .OrderBy(d => d.ScheduledFor)
                 .ThenBy(d => d.Id, StringComparer.Ordinal)
                 .ToList();
 
-            foreach (var (dagRunId, root, scheduledFor, _) in dagRuns)
+            foreach (var (dagRunId, root, scheduledFor) in dagRuns)
             {
                 if (!graph.Contains(root))
                 {
                     continue;
                 }
 
-                var scope = DagScope(root);
+                var scope = graph.DagScope(root);
                 foreach (var name in graph.TopologicalOrder.Where(n => n != root && scope.Contains(n)))
                 {
                     if (LatestAttempt(dagRunId, name) is not null)
@@ -522,26 +522,6 @@ public static class JobTrigger
             JobRunState.Skipped => "was skipped",
             _ => run.State.ToString().ToLowerInvariant(),
         };
-
-        // The jobs a DAG run rooted at `root` covers: the root and its descendants reached through DAG-mode jobs.
-        // A Chronos-mode job is triggered by its own rule and roots its own DAG runs, so the walk stops there.
-        private HashSet<string> DagScope(string root)
-        {
-            var scope = new HashSet<string>(StringComparer.Ordinal) { root };
-            var queue = new Queue<string>([root]);
-            while (queue.TryDequeue(out var n))
-            {
-                foreach (var child in graph.ChildrenOf(n))
-                {
-                    if (!graph[child].UsesChronosDependencies && scope.Add(child))
-                    {
-                        queue.Enqueue(child);
-                    }
-                }
-            }
-
-            return scope;
-        }
 
         private List<JobRun> SelectStarts()
         {
