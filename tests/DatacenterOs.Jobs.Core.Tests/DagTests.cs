@@ -254,3 +254,25 @@ public sealed class DagRunViewTests
         Assert.Equal(["a"], JobSummary.For(Dependent("b", "a"), []).Parents);
     }
 }
+
+public sealed class DagConcurrencyTests
+{
+    [Fact]
+    public void A_root_skipped_by_FORBID_blocks_its_DAG_run_in_the_same_plan()
+    {
+        var start = At("2026-01-01T00:00:00Z");
+        var shell = new SimulatedShell(start, Scheduled("A", "R/2026-01-01T00:00:00Z/PT1H"), Dependent("B", "A"))
+        {
+            Duration = r => r.JobName == "A" ? TimeSpan.FromMinutes(90) : TimeSpan.FromSeconds(1),
+        };
+        shell.RunUntil(start.AddMinutes(59));
+        shell.Clock.Advance(start.AddHours(1) - shell.Now);
+
+        var plan = shell.Evaluate();
+
+        Assert.Equal(
+            [("A@20260101T010000Z#0", "run A@20260101T000000Z#0 of this job is still running (concurrencyPolicy FORBID)"), ("A@20260101T010000Z/B#0", "blocked: parent 'A' was skipped in this DAG run")],
+            plan.Skipped.Select(r => (r.RunId, r.Reason!)));
+        Assert.Empty(plan.Start);
+    }
+}

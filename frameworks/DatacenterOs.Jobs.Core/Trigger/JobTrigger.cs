@@ -111,6 +111,10 @@ public static class JobTrigger
             FollowDagRuns();
             var start = SelectStarts();
 
+            // Runs the concurrency policy just skipped block their DAG descendants: record that now, not on the next
+            // evaluation. This pass can only add skipped rows (no outcome became a success).
+            FollowDagRuns();
+
             var removals = input.Cursors.Keys
                 .Where(name => graph.Find(name) is not { } job || !(job.IsScheduled || job.UsesChronosDependencies))
                 .Order(StringComparer.Ordinal)
