@@ -16,7 +16,10 @@ public sealed class PureCoreTests
         "System.Net.Http", "System.Net.Sockets",
     ];
 
-    public static TheoryData<string> PureCores => new() { typeof(Allocator).Assembly.GetName().Name!, "DatacenterOs.Apps.Core" };
+    // Third-party libraries a pure core may use: pure computation only (cron parsing), no I/O.
+    private static readonly string[] AllowedPureLibraries = ["NCrontab.Signed"];
+
+    public static TheoryData<string> PureCores => new() { typeof(Allocator).Assembly.GetName().Name!, "DatacenterOs.Apps.Core", "DatacenterOs.Jobs.Core" };
 
     [Theory]
     [MemberData(nameof(PureCores))]
@@ -38,6 +41,7 @@ public sealed class PureCoreTests
         var nonSystem = assembly.GetReferencedAssemblies()
             .Select(a => a.Name!)
             .Where(n => !n.StartsWith("System.", StringComparison.Ordinal) && n != "System" && n != "netstandard" && n != "mscorlib")
+            .Where(n => !AllowedPureLibraries.Contains(n))
             .ToList();
 
         Assert.True(nonSystem.Count == 0, $"{assemblyName} references {string.Join(", ", nonSystem)}");
@@ -64,6 +68,7 @@ public sealed class DependencyDirectionTests
     [InlineData("DatacenterOs.Master", new[] { "DatacenterOs.Agent", "DatacenterOs.Frameworks.Client" })]
     [InlineData("DatacenterOs.Agent", new[] { "DatacenterOs.Master", "DatacenterOs.Storage", "DatacenterOs.Frameworks.Client" })]
     [InlineData("DatacenterOs.Apps", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Kernel" })]
+    [InlineData("DatacenterOs.Jobs.Core", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Storage", "DatacenterOs.Kernel", "DatacenterOs.Frameworks.Client", "DatacenterOs.Apps.Core" })]
     public void Projects_do_not_reference_what_the_architecture_forbids(string assemblyName, string[] forbidden)
     {
         var references = Assembly.Load(assemblyName).GetReferencedAssemblies().Select(a => a.Name!).ToList();
