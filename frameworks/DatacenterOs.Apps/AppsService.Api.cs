@@ -523,7 +523,7 @@ public sealed partial class AppsService
         var force = IsTrue(ctx, "force");
         var result = await WithGateAsync(() =>
         {
-            if (_deployments.FirstOrDefault(d => d.Id == id) is not { } deployment)
+            if (!_deploymentsById.TryGetValue(id, out var deployment))
             {
                 return new ChangeResult(404, new JsonObject { ["message"] = $"DeploymentPlan {id} does not exist" }.ToJsonString(AppsJson.Options));
             }
@@ -784,7 +784,7 @@ public sealed partial class AppsService
         json["tasksRunning"] = running;
         json["tasksHealthy"] = healthy;
         json["tasksUnhealthy"] = unhealthy;
-        json["deployments"] = new JsonArray([.. _deployments.Where(d => d.Affects(state.Id)).Select(d => (JsonNode)new JsonObject { ["id"] = d.Id })]);
+        json["deployments"] = new JsonArray([.. DeploymentsOf(state.Id).Select(d => (JsonNode)new JsonObject { ["id"] = d.Id })]);
         json["versionInfo"] = new JsonObject
         {
             ["lastScalingAt"] = AppsJsonWriter.Timestamp(state.LastScalingAt),

@@ -14,6 +14,28 @@ public sealed partial class AppsService
     /// <summary>Advance every deployment at the next opportunity (housekeeping, restore).</summary>
     private bool _advanceAll = true;
 
+    private readonly Dictionary<string, RunningDeployment> _deploymentsById = new(StringComparer.Ordinal);
+    private readonly Dictionary<PathId, List<RunningDeployment>> _deploymentsByApp = [];
+
+    /// <summary>The running deployments that affect <paramref name="id"/>, oldest first.</summary>
+    private IReadOnlyList<RunningDeployment> DeploymentsOf(PathId id) =>
+        _deploymentsByApp.TryGetValue(id, out var list) ? list : [];
+
+    private void AddDeployment(RunningDeployment deployment)
+    {
+        _deployments.Add(deployment);
+        _deploymentsById[deployment.Id] = deployment;
+        foreach (var id in deployment.Plan.AffectedAppIds)
+        {
+            if (!_deploymentsByApp.TryGetValue(id, out var list))
+            {
+                _deploymentsByApp[id] = list = [];
+            }
+
+            list.Add(deployment);
+        }
+    }
+
     /// <summary>Apps whose deployment ended: if no other deployment manages them, they converge to their definition.</summary>
     private readonly HashSet<PathId> _releaseCandidates = [];
 
@@ -52,7 +74,7 @@ public sealed partial class AppsService
     {
         var idSet = ids.ToHashSet();
         idSet.UnionWith(plan.AffectedAppIds);
-        return [.. _deployments.Where(d => d.Plan.AffectedAppIds.Any(idSet.Contains))];
+        return [.. idSet.SelectMany(DeploymentsOf).Distinct().OrderBy(d => d.Seq)];
     }
 
     /// <summary>409 body listing <paramref name="locking"/> (Marathon <c>AppLockedException</c>).</summary>
@@ -77,6 +99,15 @@ public sealed partial class AppsService
     {
         deployment.Removed = true;
         _deployments.Remove(deployment);
+        _deploymentsById.Remove(deployment.Id);
+        foreach (var id in deployment.Plan.AffectedAppIds)
+        {
+            if (_deploymentsByApp.TryGetValue(id, out var list) && list.Remove(deployment) && list.Count == 0)
+            {
+                _deploymentsByApp.Remove(id);
+            }
+        }
+
         _dirtyDeployments.Add(deployment.Id);
         foreach (var id in deployment.Plan.AffectedAppIds)
         {
@@ -140,7 +171,7 @@ public sealed partial class AppsService
             }
         }
 
-        _deployments.Add(deployment);
+        AddDeployment(deployment);
         _dirtyDeployments.Add(deployment.Id);
         Events.Publish("deployment_info", () => new JsonObject
         {
@@ -158,7 +189,8 @@ public sealed partial class AppsService
         {
             // Only deployments whose apps' instances changed can have finished a step (the housekeeping tick checks
             // all of them once a second, which also covers deadlines).
-            foreach (var deployment in _deployments.Where(d => _advanceAll || d.Plan.AffectedAppIds.Any(_touched.Contains)).ToList())
+            var due = _advanceAll ? [.. _deployments] : _touched.SelectMany(DeploymentsOf).Distinct().OrderBy(d => d.Seq).ToList();
+            foreach (var deployment in due)
             {
                 Advance(deployment);
             }
@@ -178,7 +210,7 @@ public sealed partial class AppsService
         {
             if (!_apps.TryGetValue(id, out var state)
                 || (state.Applied is { } applied && (ReferenceEquals(applied, state.App) || applied.Equals(state.App)))
-                || _deployments.Any(d => d.Affects(id)))
+                || DeploymentsOf(id).Count > 0)
             {
                 continue;
             }
@@ -507,7 +539,7 @@ public sealed partial class AppsService
 
         foreach (var id in _dirtyDeployments)
         {
-            if (_deployments.FirstOrDefault(d => d.Id == id) is { } deployment)
+            if (_deploymentsById.TryGetValue(id, out var deployment))
             {
                 changes.Deployments.Add(ToStored(deployment));
             }
@@ -643,7 +675,7 @@ public sealed partial class AppsService
             var target = row.Target.Select(FromElement).ToDictionary(a => a.PathId.Canonicalize());
             var toKill = row.ToKill?.ToDictionary(kv => PathId.Parse(kv.Key), kv => (IReadOnlyList<string>)kv.Value);
             var plan = DeploymentPlanner.Plan(original, target, () => row.Id, row.Version, toKill);
-            _deployments.Add(new RunningDeployment(plan, row.StartedAt)
+            AddDeployment(new RunningDeployment(plan, row.StartedAt)
             {
                 CurrentStep = Math.Min(row.CurrentStep, plan.Steps.Count),
                 LastProgressAt = row.LastProgressAt,

@@ -77,7 +77,11 @@ internal static class AppsBenchmark
                     }
                 }
             }).ToList();
-            await Task.WhenAll(workers).ConfigureAwait(false);
+            using (var progress = new Timer(_ => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"apps-progress created={Math.Min(apps, Volatile.Read(ref next))} elapsed_s={created.Elapsed.TotalSeconds:F0}")), null, 5000, 5000))
+            {
+                await Task.WhenAll(workers).ConfigureAwait(false);
+            }
+
             var createPerSecond = apps / created.Elapsed.TotalSeconds;
 
             // 2. Wait until every app runs (the deployments are gone).
@@ -89,7 +93,8 @@ internal static class AppsBenchmark
                     break;
                 }
 
-                await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"apps-progress deployments={deployments.Count} elapsed_s={created.Elapsed.TotalSeconds:F0}"));
+                await Task.Delay(1000, cancellationToken).ConfigureAwait(false);
             }
 
             var runningSeconds = created.Elapsed.TotalSeconds;
