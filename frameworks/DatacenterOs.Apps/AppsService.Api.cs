@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using DatacenterOs.Apps.Core;
 using DatacenterOs.Apps.Core.Deployment;
@@ -193,34 +195,144 @@ public sealed partial class AppsService
         var embed = ctx.Request.Query["embed"];
         var embedTasks = embed.Any(e => e is "apps.tasks" or "tasks" or "apps.failures");
 
-        // Under the lock only what changes is rendered; the cached definitions are written after it is released.
-        var entries = await WithGateAsync(() => _apps.Values
+        // Under the lock only a small view per app is taken; the JSON (cached definitions plus counts) is written after.
+        var views = await WithGateAsync(() => _apps.Values
             .Where(s => filter.Length == 0 || s.Id.ToString().Contains(filter, StringComparison.OrdinalIgnoreCase))
             .Where(s => label.Length == 0 || MatchesLabel(s.App, label))
-            .Select(s => (s.DefinitionPrefix, Extra: AppExtras(s, embedTasks).ToJsonString(AppsJson.Options)))
+            .Select(s => View(s, embedTasks))
             .ToList(), flush: false).ConfigureAwait(false);
 
-        ctx.Response.StatusCode = 200;
-        ctx.Response.ContentType = "application/json; charset=utf-8";
-        var output = new MemoryStream(entries.Sum(e => e.DefinitionPrefix.Length + e.Extra.Length) + 64);
-        output.Write("{\"apps\":["u8);
-        for (var i = 0; i < entries.Count; i++)
+        var buffer = new ArrayBufferWriter<byte>(views.Sum(v => v.Prefix.Length + 256) + 64);
+        buffer.Write("{\"apps\":["u8);
+        using (var writer = new Utf8JsonWriter(buffer, ViewWriterOptions))
         {
-            if (i > 0)
+            for (var i = 0; i < views.Count; i++)
             {
-                output.WriteByte((byte)',');
-            }
+                if (i > 0)
+                {
+                    buffer.Write(","u8);
+                }
 
-            var (prefix, extra) = entries[i];
-            output.Write(prefix.Span);
-            output.WriteByte((byte)',');
-            var bytes = System.Text.Encoding.UTF8.GetBytes(extra);
-            output.Write(bytes, 1, bytes.Length - 1);
+                WriteView(writer, buffer, views[i]);
+            }
         }
 
-        output.Write("]}"u8);
-        output.Position = 0;
-        await output.CopyToAsync(ctx.Response.Body, ctx.RequestAborted).ConfigureAwait(false);
+        buffer.Write("]}"u8);
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json; charset=utf-8";
+        ctx.Response.ContentLength = buffer.WrittenCount;
+        await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>What <c>GET /v2/apps</c> shows of an app besides its definition, taken under the lock.</summary>
+    private sealed record AppView(
+        ReadOnlyMemory<byte> Prefix,
+        int Staged,
+        int Running,
+        int Healthy,
+        int Unhealthy,
+        string[] Deployments,
+        DateTimeOffset LastScalingAt,
+        DateTimeOffset LastConfigChangeAt,
+        TaskFailure? Failure,
+        string AppId,
+        string? TasksJson);
+
+    private static readonly JsonWriterOptions ViewWriterOptions = new() { SkipValidation = true, Encoder = AppsJson.Options.Encoder };
+
+    private AppView View(AppState state, bool embedTasks)
+    {
+        var hasHealthChecks = state.App.HealthChecks.Count > 0;
+        int staged = 0, running = 0, healthy = 0, unhealthy = 0;
+        foreach (var i in state.Instances.Values)
+        {
+            if (i.State is TaskStates.Staging or TaskStates.Starting)
+            {
+                staged++;
+            }
+            else if (i.IsRunning)
+            {
+                running++;
+                healthy += hasHealthChecks && i.Healthy == true ? 1 : 0;
+                unhealthy += hasHealthChecks && i.Healthy == false ? 1 : 0;
+            }
+        }
+
+        return new AppView(
+            state.DefinitionPrefix,
+            staged,
+            running,
+            healthy,
+            unhealthy,
+            [.. DeploymentsOf(state.Id).Select(d => d.Id)],
+            state.LastScalingAt,
+            state.ConfigVersion,
+            state.LastTaskFailure,
+            state.Id.ToString(),
+            embedTasks ? TasksJson(state).ToJsonString(AppsJson.Options) : null);
+    }
+
+    /// <summary>
+    /// Writes the cached definition without its closing brace, then the fields Marathon adds (<c>tasksStaged</c>,
+    /// <c>tasksRunning</c>, <c>tasksHealthy</c>, <c>tasksUnhealthy</c>, <c>deployments</c>, <c>versionInfo</c>,
+    /// <c>lastTaskFailure</c>, <c>tasks</c>) with a writer that continues the object.
+    /// </summary>
+    private static void WriteView(Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer, AppView view)
+    {
+        buffer.Write(view.Prefix.Span);
+        buffer.Write(","u8);
+        writer.Reset(buffer);
+        writer.WriteNumber("tasksStaged", view.Staged);
+        writer.WriteNumber("tasksRunning", view.Running);
+        writer.WriteNumber("tasksHealthy", view.Healthy);
+        writer.WriteNumber("tasksUnhealthy", view.Unhealthy);
+        writer.WriteStartArray("deployments");
+        foreach (var id in view.Deployments)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", id);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartObject("versionInfo");
+        writer.WriteString("lastScalingAt", AppsJsonWriter.Timestamp(view.LastScalingAt));
+        writer.WriteString("lastConfigChangeAt", AppsJsonWriter.Timestamp(view.LastConfigChangeAt));
+        writer.WriteEndObject();
+        if (view.Failure is { } failure)
+        {
+            writer.WriteStartObject("lastTaskFailure");
+            writer.WriteString("appId", view.AppId);
+            writer.WriteString("host", failure.Host);
+            writer.WriteString("message", failure.Message);
+            writer.WriteString("state", failure.State);
+            writer.WriteString("taskId", failure.TaskId);
+            writer.WriteString("timestamp", AppsJsonWriter.Timestamp(failure.At));
+            writer.WriteString("version", AppsJsonWriter.Timestamp(failure.Version));
+            writer.WriteString("slaveId", failure.AgentId);
+            writer.WriteEndObject();
+        }
+
+        if (view.TasksJson is { } tasks)
+        {
+            writer.WritePropertyName("tasks");
+            writer.WriteRawValue(tasks, skipInputValidation: true);
+        }
+
+        writer.Flush();
+        buffer.Write("}"u8);
+    }
+
+    /// <summary>The app as Marathon shows it (cached definition plus the added fields), as UTF-8 JSON.</summary>
+    private string AppJsonString(AppState state, bool embedTasks)
+    {
+        var buffer = new ArrayBufferWriter<byte>(state.DefinitionUtf8.Length + 512);
+        using (var writer = new Utf8JsonWriter(buffer, ViewWriterOptions))
+        {
+            WriteView(writer, buffer, View(state, embedTasks));
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>Marathon's label selector: <c>key</c>, <c>key==value</c> or <c>key!=value</c>, comma-separated (all must hold).</summary>
@@ -751,13 +863,6 @@ public sealed partial class AppsService
         }
 
         return json;
-    }
-
-    /// <summary>The app as Marathon shows it: the cached definition plus <see cref="AppExtras"/>.</summary>
-    private string AppJsonString(AppState state, bool embedTasks)
-    {
-        var extras = AppExtras(state, embedTasks).ToJsonString(AppsJson.Options);
-        return System.Text.Encoding.UTF8.GetString(state.DefinitionPrefix.Span) + "," + extras[1..];
     }
 
     /// <summary>The fields Marathon adds to a definition: task counts, deployments, version info, last failure, tasks.</summary>
