@@ -14,6 +14,9 @@ internal sealed class AppState(AppDefinition app, DateTimeOffset configVersion)
 {
     public PathId Id { get; } = app.PathId.Canonicalize();
 
+    /// <summary><see cref="Id"/> as text, e.g. <c>/prod/web</c>.</summary>
+    public string IdText => field ??= Id.ToString();
+
     private AppDefinition _app = app;
     private byte[]? _definitionUtf8;
 
@@ -141,6 +144,9 @@ internal sealed class Instance(string taskId, PathId appId)
     public DateTimeOffset? HealthKilledAt { get; set; }
 
     public bool Decommissioned { get; set; }
+
+    /// <summary>When the last KILL for this instance was sent (kills are re-sent until the task ends).</summary>
+    public DateTimeOffset? KillSentAt { get; set; }
 
     public IReadOnlyList<long> Ports { get; set; } = [];
 

@@ -33,6 +33,9 @@ public sealed record AppsOptions
     /// </summary>
     public int HealthKillsPerMinute { get; init; } = 10;
 
+    /// <summary>How long a killed instance may stay alive before its KILL is sent again (30 s).</summary>
+    public TimeSpan KillRetryInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Framework id to re-subscribe with (e.g. loaded from storage); null registers a new framework.</summary>
     public string? FrameworkId { get; init; }
 }

@@ -665,6 +665,7 @@ public sealed partial class AppsService
                 if (instance.IsScheduled)
                 {
                     state.WaitingSince ??= _time.GetUtcNow();
+                    _waiting.Add(appId);
                 }
             }
         }

@@ -34,6 +34,9 @@ public sealed partial class AppsService : IAsyncDisposable
     private readonly HashSet<string> _dirtyDeployments = new(StringComparer.Ordinal);
     private readonly List<AppDefinition> _newVersions = [];
     private readonly HashSet<string> _awaitingReconcile = new(StringComparer.Ordinal);
+
+    /// <summary>Apps that may have instances waiting for an offer (a superset: entries are dropped lazily), in id order.</summary>
+    private readonly SortedSet<PathId> _waiting = [];
     private bool _frameworkIdDirty;
     private bool _reconciling;
     private DateTimeOffset _reconcileDeadline;
@@ -336,7 +339,7 @@ public sealed partial class AppsService : IAsyncDisposable
 
     private void SyncOfferInterest()
     {
-        var wanted = !_reconciling && _apps.Values.Any(a => a.Instances.Values.Any(i => i.IsScheduled));
+        var wanted = !_reconciling && _waiting.Count > 0;
         if (wanted && (_suppressed || _reviveNeeded))
         {
             _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Revive, Revive = new RolesCall([_options.Role]) });
@@ -435,6 +438,7 @@ public sealed partial class AppsService : IAsyncDisposable
         var instance = new Instance(taskId, state.Id) { ConfigVersion = state.ConfigVersion, AppVersion = applied.Version ?? state.ConfigVersion };
         state.Instances[taskId] = instance;
         state.WaitingSince ??= _time.GetUtcNow();
+        _waiting.Add(state.Id);
         _tasks[taskId] = instance;
         _dirtyInstances.Add(taskId);
         _reviveNeeded = true;
@@ -457,6 +461,13 @@ public sealed partial class AppsService : IAsyncDisposable
 
         instance.Decommissioned = true;
         _dirtyInstances.Add(instance.TaskId);
+        SendKill(state, instance);
+    }
+
+    /// <summary>Sends (or re-sends) the KILL of a decommissioned instance.</summary>
+    private void SendKill(AppState? state, Instance instance)
+    {
+        instance.KillSentAt = _time.GetUtcNow();
         var grace = state?.App.TaskKillGracePeriodSeconds;
         _outbox.Add(new SchedulerCall
         {
@@ -596,6 +607,13 @@ public sealed partial class AppsService : IAsyncDisposable
         }
 
         _unknownDuringReconcile.Clear();
+
+        // Kills ordered before a restart may never have reached the agent: order them again (KILL is idempotent).
+        foreach (var instance in _tasks.Values.Where(i => i.Decommissioned && !i.IsScheduled).ToList())
+        {
+            SendKill(_apps.GetValueOrDefault(instance.AppId), instance);
+        }
+
         foreach (var app in _apps.Values)
         {
             Converge(app);
@@ -632,8 +650,16 @@ public sealed partial class AppsService : IAsyncDisposable
 
         CheckDeadlines(now);
         KillUnhealthy(now);
+        if (!_reconciling)
+        {
+            foreach (var instance in _tasks.Values.Where(i => i.Decommissioned && i.KillSentAt is { } sent && now - sent > _options.KillRetryInterval).ToList())
+            {
+                SendKill(_apps.GetValueOrDefault(instance.AppId), instance);
+            }
+        }
+
         _advanceAll = true;
-        foreach (var state in _apps.Values)
+        foreach (var state in _waiting.Where(_apps.ContainsKey).Select(id => _apps[id]))
         {
             if (state.Instances.Values.Any(i => i.IsScheduled) && state.Backoff.IsLaunchAllowed(now) && state.Backoff.Failures > 0)
             {
@@ -726,9 +752,15 @@ public sealed partial class AppsService : IAsyncDisposable
             var agent = new AgentInfo(offer.Hostname, ResourceConversions.FromAttributes(offer.Attributes));
             var role = offer.AllocationInfo?.Role ?? "*";
             var tasks = new List<TaskInfoDto>();
-            foreach (var state in _apps.Values)
+            foreach (var id in _waiting.ToList())
             {
-                if (state.Applied is not { } app || !state.Instances.Values.Any(i => i.IsScheduled))
+                if (!_apps.TryGetValue(id, out var state) || !state.Instances.Values.Any(i => i.IsScheduled))
+                {
+                    _waiting.Remove(id);
+                    continue;
+                }
+
+                if (state.Applied is not { } app)
                 {
                     continue;
                 }
@@ -777,6 +809,7 @@ public sealed partial class AppsService : IAsyncDisposable
                 if (!state.Instances.Values.Any(i => i.IsScheduled))
                 {
                     state.WaitingSince = null;
+                    _waiting.Remove(id);
                 }
             }
 

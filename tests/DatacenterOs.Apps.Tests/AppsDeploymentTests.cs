@@ -70,7 +70,10 @@ public sealed class AppsDeploymentTests
 
         // Exactly 3 tasks of this app are alive on the master: nothing was over-scaled or left behind.
         var state = await f.MasterStateAsync();
-        var alive = state["frameworks"]!.AsArray().SelectMany(fw => fw!["tasks"]!.AsArray()).Where(t => ((string)t!["id"]!).StartsWith("resume.", StringComparison.Ordinal)).ToList();
+        var alive = state["frameworks"]!.AsArray().SelectMany(fw => fw!["tasks"]!.AsArray())
+            .Where(t => ((string)t!["id"]!).StartsWith("resume.", StringComparison.Ordinal))
+            .Where(t => (string)t!["state"]! is "TASK_STAGING" or "TASK_STARTING" or "TASK_RUNNING" or "TASK_KILLING")
+            .ToList();
         Assert.Equal(3, alive.Count(t => (string)t!["state"]! == "TASK_RUNNING"));
         Assert.All(alive, t => Assert.DoesNotContain((string)t!["id"]!, before));
     }
@@ -300,5 +303,37 @@ public sealed class AppsDeploymentTests
         // DELETE /v2/queue/{id}/delay resets it.
         var (status, _, _) = await f.SendAsync(HttpMethod.Delete, "/v2/queue/crash/delay");
         Assert.Equal(204, status);
+    }
+
+    [Fact]
+    public async Task Scale_suspend_resume_and_destroy_over_the_api()
+    {
+        await using var f = await AppsFixture.StartAsync(agents: 2);
+        await f.SendAsync(HttpMethod.Post, "/v2/apps", """{"id":"/life","cmd":"sleep 1000","cpus":0.1,"mem":16,"instances":1}""");
+        await f.WaitForStableAsync("/life", 1);
+        foreach (var n in new[] { 5, 2 })
+        {
+            var (status, _, _) = await f.SendAsync(HttpMethod.Put, "/v2/apps/life", $$"""{"instances":{{n}}}""");
+            Assert.Equal(200, status);
+            await f.WaitForStableAsync("/life", n);
+        }
+
+        var kept = AppsFixture.TaskIds(await f.GetAppAsync("/life"));
+
+        // Suspend = instances 0 (every task killed, the app stays); resume = scale back up with new tasks.
+        var (code, _, _) = await f.SendAsync(HttpMethod.Patch, "/v2/apps/life", """{"instances":0}""");
+        Assert.Equal(200, code);
+        await f.WaitForStableAsync("/life", 0);
+        Assert.Equal(0, (int)(await f.GetAppAsync("/life"))["instances"]!);
+        (code, _, _) = await f.SendAsync(HttpMethod.Patch, "/v2/apps/life", """{"instances":2}""");
+        Assert.Equal(200, code);
+        await f.WaitForStableAsync("/life", 2, a => AppsFixture.TaskIds(a).All(id => !kept.Contains(id)));
+
+        (code, _, _) = await f.SendAsync(HttpMethod.Delete, "/v2/apps/life");
+        Assert.Equal(200, code);
+        await AppsFixture.WaitUntilAsync(async () => (await f.SendAsync(HttpMethod.Get, "/v2/apps/life")).Status == 404, "app removed");
+        await AppsFixture.WaitUntilAsync(
+            async () => !(await f.MasterStateAsync())["frameworks"]!.AsArray().SelectMany(fw => fw!["tasks"]!.AsArray()).Any(t => ((string)t!["id"]!).StartsWith("life.", StringComparison.Ordinal) && (string)t["state"]! == "TASK_RUNNING"),
+            "tasks killed");
     }
 }
