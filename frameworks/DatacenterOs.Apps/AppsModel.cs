@@ -41,6 +41,9 @@ internal sealed class AppState(AppDefinition app, DateTimeOffset configVersion)
 
     public AppDefinition? Applied { get; set; }
 
+    /// <summary>The last rendering of this app in <c>GET /v2/apps</c>, reused while its view is unchanged.</summary>
+    public RenderedApp? Rendered { get; set; }
+
     /// <summary>Version of the last applied change that needs a restart (Marathon <c>lastConfigChangeAt</c>).</summary>
     public DateTimeOffset ConfigVersion { get; set; } = configVersion;
 
@@ -59,6 +62,9 @@ internal sealed class AppState(AppDefinition app, DateTimeOffset configVersion)
     /// <summary>When the oldest instance now waiting for an offer was scheduled.</summary>
     public DateTimeOffset? WaitingSince { get; set; }
 }
+
+/// <summary>An app's list JSON and the view it was rendered from (the view holds everything the JSON depends on).</summary>
+internal sealed record RenderedApp(AppsService.AppView View, byte[] Json);
 
 /// <summary>The last failed task of an app (Marathon <c>lastTaskFailure</c>).</summary>
 internal sealed record TaskFailure(string TaskId, string State, string Message, string? AgentId, string? Host, DateTimeOffset At, DateTimeOffset Version);

@@ -195,11 +195,12 @@ public sealed partial class AppsService
         var embed = ctx.Request.Query["embed"];
         var embedTasks = embed.Any(e => e is "apps.tasks" or "tasks" or "apps.failures");
 
-        // Under the lock only a small view per app is taken; the JSON (cached definitions plus counts) is written after.
-        var views = await WithGateAsync(() => _apps.Values
-            .Where(s => filter.Length == 0 || s.Id.ToString().Contains(filter, StringComparison.OrdinalIgnoreCase))
+        // Under the lock only a small view per app is taken; an app whose view did not change since it was last
+        // rendered reuses those bytes, the others are rendered after the lock is released.
+        var entries = await WithGateAsync(() => _apps.Values
+            .Where(s => filter.Length == 0 || s.IdText.Contains(filter, StringComparison.OrdinalIgnoreCase))
             .Where(s => label.Length == 0 || MatchesLabel(s.App, label))
-            .Select(s => View(s, embedTasks))
+            .Select(s => (State: s, View: View(s, embedTasks), Cached: s.Rendered))
             .ToList(), flush: false).ConfigureAwait(false);
 
         // Streamed to the response in chunks: no buffer the size of the whole list (7 MB at 10,000 apps).
@@ -207,17 +208,36 @@ public sealed partial class AppsService
         ctx.Response.ContentType = "application/json; charset=utf-8";
         var pipe = ctx.Response.BodyWriter;
         pipe.Write("{\"apps\":["u8);
-        using (var writer = new Utf8JsonWriter(pipe, ViewWriterOptions))
+        var scratch = new ArrayBufferWriter<byte>(4096);
+        using (var writer = new Utf8JsonWriter(scratch, ViewWriterOptions))
         {
             long written = 0;
-            for (var i = 0; i < views.Count; i++)
+            for (var i = 0; i < entries.Count; i++)
             {
                 if (i > 0)
                 {
                     pipe.Write(","u8);
                 }
 
-                written += WriteView(writer, pipe, views[i]);
+                var (state, view, cached) = entries[i];
+                byte[] bytes;
+                if (cached is not null && cached.View == view)
+                {
+                    bytes = cached.Json;
+                }
+                else
+                {
+                    scratch.ResetWrittenCount();
+                    WriteView(writer, scratch, view);
+                    bytes = scratch.WrittenSpan.ToArray();
+                    if (view.TasksJson is null)
+                    {
+                        state.Rendered = new RenderedApp(view, bytes); // one reference write: safe without the lock
+                    }
+                }
+
+                pipe.Write(bytes);
+                written += bytes.Length;
                 if (written > 64 * 1024)
                 {
                     written = 0;
@@ -231,13 +251,13 @@ public sealed partial class AppsService
     }
 
     /// <summary>What <c>GET /v2/apps</c> shows of an app besides its definition, taken under the lock.</summary>
-    private sealed record AppView(
+    internal sealed record AppView(
         ReadOnlyMemory<byte> Prefix,
         int Staged,
         int Running,
         int Healthy,
         int Unhealthy,
-        string[] Deployments,
+        string Deployments,
         DateTimeOffset LastScalingAt,
         DateTimeOffset LastConfigChangeAt,
         TaskFailure? Failure,
@@ -270,7 +290,7 @@ public sealed partial class AppsService
             running,
             healthy,
             unhealthy,
-            [.. DeploymentsOf(state.Id).Select(d => d.Id)],
+            string.Join(' ', DeploymentsOf(state.Id).Select(d => d.Id)),
             state.LastScalingAt,
             state.ConfigVersion,
             state.LastTaskFailure,
@@ -294,7 +314,7 @@ public sealed partial class AppsService
         writer.WriteNumber("tasksHealthy", view.Healthy);
         writer.WriteNumber("tasksUnhealthy", view.Unhealthy);
         writer.WriteStartArray("deployments");
-        foreach (var id in view.Deployments)
+        foreach (var id in view.Deployments.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
             writer.WriteStartObject();
             writer.WriteString("id", id);
@@ -862,69 +882,8 @@ public sealed partial class AppsService
 
     // ---- JSON ---------------------------------------------------------------------------------------------------------
 
-    private JsonObject AppJson(AppState state, bool embedTasks)
-    {
-        var json = AppDefinitionJson.ToJsonObject(state.App);
-        foreach (var (name, value) in AppExtras(state, embedTasks).ToList())
-        {
-            json[name] = value?.DeepClone();
-        }
-
-        return json;
-    }
-
-    /// <summary>The fields Marathon adds to a definition: task counts, deployments, version info, last failure, tasks.</summary>
-    private JsonObject AppExtras(AppState state, bool embedTasks)
-    {
-        var json = new JsonObject();
-        var hasHealthChecks = state.App.HealthChecks.Count > 0;
-        int staged = 0, running = 0, healthy = 0, unhealthy = 0;
-        foreach (var i in state.Instances.Values)
-        {
-            if (i.State is TaskStates.Staging or TaskStates.Starting)
-            {
-                staged++;
-            }
-            else if (i.IsRunning)
-            {
-                running++;
-                healthy += hasHealthChecks && i.Healthy == true ? 1 : 0;
-                unhealthy += hasHealthChecks && i.Healthy == false ? 1 : 0;
-            }
-        }
-
-        json["tasksStaged"] = staged;
-        json["tasksRunning"] = running;
-        json["tasksHealthy"] = healthy;
-        json["tasksUnhealthy"] = unhealthy;
-        json["deployments"] = new JsonArray([.. DeploymentsOf(state.Id).Select(d => (JsonNode)new JsonObject { ["id"] = d.Id })]);
-        json["versionInfo"] = new JsonObject
-        {
-            ["lastScalingAt"] = AppsJsonWriter.Timestamp(state.LastScalingAt),
-            ["lastConfigChangeAt"] = AppsJsonWriter.Timestamp(state.ConfigVersion),
-        };
-        if (state.LastTaskFailure is { } failure)
-        {
-            json["lastTaskFailure"] = new JsonObject
-            {
-                ["appId"] = state.Id.ToString(),
-                ["host"] = failure.Host,
-                ["message"] = failure.Message,
-                ["state"] = failure.State,
-                ["taskId"] = failure.TaskId,
-                ["timestamp"] = AppsJsonWriter.Timestamp(failure.At),
-                ["version"] = AppsJsonWriter.Timestamp(failure.Version),
-                ["slaveId"] = failure.AgentId,
-            };
-        }
-
-        if (embedTasks)
-        {
-            json["tasks"] = TasksJson(state);
-        }
-
-        return json;
-    }
+    /// <summary>The app as Marathon shows it, as a JSON tree (for responses that embed apps, e.g. groups and the queue).</summary>
+    private JsonObject AppJson(AppState state, bool embedTasks) => JsonNode.Parse(AppJsonString(state, embedTasks))!.AsObject();
 
     private static JsonArray TasksJson(AppState state) =>
         [.. state.Instances.Values.Where(i => !i.IsScheduled).OrderBy(i => i.TaskId, StringComparer.Ordinal).Select(i => (JsonNode)TaskJson(state, i))];
