@@ -157,7 +157,10 @@ public sealed partial class JobsService
                 return NotFound(name);
             }
 
-            var at = Now();
+            // Run ids derive from the request instant (milliseconds): a second request within the same millisecond gets
+            // the next one, but may start at once.
+            var now = Now();
+            var at = now;
             var run = JobRuns.ManualRun(job, at, arguments);
             while (_runs.ContainsKey(run.RunId))
             {
@@ -165,7 +168,7 @@ public sealed partial class JobsService
                 run = JobRuns.ManualRun(job, at, arguments);
             }
 
-            PutRun(run);
+            PutRun(run with { NotBefore = now, CreatedAt = now });
             Evaluate();
             return NoContent;
         }).ConfigureAwait(false);

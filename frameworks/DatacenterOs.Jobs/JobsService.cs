@@ -54,6 +54,7 @@ public sealed partial class JobsService : IAsyncDisposable
 
     private JobGraph _graph = JobGraph.Empty;
     private DateTimeOffset? _lastEvaluated;
+    private DateTimeOffset _highWater;
     private List<JobRun> _toLaunch = [];
     private DateTimeOffset? _nextWakeUp;
     private ISchedulerConnection? _connection;
@@ -174,6 +175,7 @@ public sealed partial class JobsService : IAsyncDisposable
     {
         _frameworkId ??= stored.FrameworkId;
         _lastEvaluated = stored.LastEvaluated;
+        _highWater = stored.LastEvaluated ?? default;
         var jobs = new List<JobDefinition>();
         foreach (var json in stored.Jobs)
         {
@@ -502,21 +504,36 @@ public sealed partial class JobsService : IAsyncDisposable
 
     // ---- Evaluation ---------------------------------------------------------------------------------------------------
 
-    /// <summary>The current instant for decisions: the injected clock, never before the last evaluation.</summary>
+    /// <summary>
+    /// The current instant for decisions and records: the injected clock, but never before an instant already recorded
+    /// (the last evaluation, an outcome), so recorded instants never go backwards.
+    /// </summary>
     private DateTimeOffset Now()
     {
         var now = _time.GetUtcNow();
-        return _lastEvaluated is { } last && now < last ? last : now;
+        if (_highWater > now)
+        {
+            now = _highWater;
+        }
+
+        _highWater = now;
+        return now;
     }
 
     /// <summary>
-    /// The instant an outcome is recorded at: the clock, but strictly after the last evaluation (which did not see the
-    /// outcome), as <see cref="JobTriggerInput.LastEvaluated"/> requires.
+    /// The instant an outcome is recorded at: <see cref="Now"/>, but strictly after the last evaluation (which did not
+    /// see the outcome), as <see cref="JobTriggerInput.LastEvaluated"/> requires.
     /// </summary>
     private DateTimeOffset OutcomeInstant()
     {
-        var now = _time.GetUtcNow();
-        return _lastEvaluated is { } last && now <= last ? last.AddTicks(1) : now;
+        var now = Now();
+        if (_lastEvaluated is { } last && now <= last)
+        {
+            now = last.AddTicks(1);
+            _highWater = now;
+        }
+
+        return now;
     }
 
     /// <summary>
@@ -674,7 +691,7 @@ public sealed partial class JobsService : IAsyncDisposable
             {
                 if (status.State == TaskStates.Running && !_runningAt.ContainsKey(runId))
                 {
-                    _runningAt[runId] = _time.GetUtcNow();
+                    _runningAt[runId] = Now();
                     _dirtyRuns.Add(runId);
                 }
                 else if (terminal)
@@ -849,7 +866,7 @@ public sealed partial class JobsService : IAsyncDisposable
             return;
         }
 
-        var now = _time.GetUtcNow();
+        var now = Now();
         foreach (var offer in offers)
         {
             if (offer.Url is { } url)

@@ -76,7 +76,12 @@ internal sealed class QuartzWakeUps(string connectionString, TimeProvider time) 
 
     public async Task StartAsync(Func<Task> callback, CancellationToken cancellationToken)
     {
-        Callbacks[_name] = callback;
+        Callbacks[_name] = () =>
+        {
+            // The trigger has fired and is gone: the next SetAsync must schedule anew, even for the same instant.
+            _current = null;
+            return callback();
+        };
         _scheduler = await QuartzSchedulerBuilder.Create(q =>
         {
             q.ConfigureScheduler(o => o.InstanceName = _name);
@@ -103,12 +108,14 @@ internal sealed class QuartzWakeUps(string connectionString, TimeProvider time) 
         }
 
         _current = at;
-        if (at is not { } due)
+        if (at is not { } exact)
         {
             await _scheduler.UnscheduleJob(NextTrigger, cancellationToken).ConfigureAwait(false);
             return;
         }
 
+        // Quartz keeps milliseconds: round up, so the trigger never fires before the instant the plan asked for.
+        var due = new DateTimeOffset((exact.UtcTicks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond * TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
         var trigger = TriggerBuilder.Create()
             .WithIdentity(NextTrigger)
             .ForJob(WakeUpKey)
