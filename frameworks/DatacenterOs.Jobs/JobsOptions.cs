@@ -29,6 +29,13 @@ public sealed record JobsOptions
     /// </summary>
     public TimeSpan ReconciliationTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long before a timed wake-up (e.g. the next schedule occurrence) the service asks for offers (REVIVE) and
+    /// holds the ones it gets instead of declining them, so runs launch as soon as they are due instead of waiting for
+    /// an allocation cycle (2 s). Held offers are declined when the wake-up passes without using them. Zero disables.
+    /// </summary>
+    public TimeSpan OfferHoldWindow { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Settings of <see cref="JobTrigger"/> (default retry delay, default starting deadline, …).</summary>
     public JobTriggerOptions Trigger { get; init; } = JobTriggerOptions.Default;
 

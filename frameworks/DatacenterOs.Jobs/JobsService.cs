@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using System.Threading.Channels;
 using DatacenterOs.Frameworks.Client;
 using DatacenterOs.Jobs.Core;
 using DatacenterOs.Kernel.Contracts;
@@ -41,6 +42,7 @@ public sealed partial class JobsService : IAsyncDisposable
     private readonly Dictionary<string, Uri> _agentUrls = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _notes = new(StringComparer.Ordinal);
     private readonly List<SchedulerCall> _outbox = [];
+    private readonly List<OfferDto> _heldOffers = [];
     private readonly HashSet<string> _awaitingReconcile = new(StringComparer.Ordinal);
     private readonly List<(IdDto TaskId, IdDto? AgentId)> _unknownDuringReconcile = [];
 
@@ -57,6 +59,8 @@ public sealed partial class JobsService : IAsyncDisposable
     private DateTimeOffset _highWater;
     private List<JobRun> _toLaunch = [];
     private DateTimeOffset? _nextWakeUp;
+    private DateTimeOffset? _wakeUpAt;
+    private bool _offersSoon;
     private ISchedulerConnection? _connection;
     private string? _frameworkId;
     private bool _reconciling;
@@ -241,6 +245,7 @@ public sealed partial class JobsService : IAsyncDisposable
                 await WithGateAsync(() =>
                 {
                     _connection = connection;
+                    _heldOffers.Clear();
                     if (_frameworkId != connection.FrameworkId)
                     {
                         _frameworkId = connection.FrameworkId;
@@ -252,17 +257,42 @@ public sealed partial class JobsService : IAsyncDisposable
                     BeginReconciliation();
                 }).ConfigureAwait(false);
 
-                await foreach (var evt in connection.Events(ct).ConfigureAwait(false))
+                // Events are handled in batches (whatever arrived while the previous batch was handled), each batch
+                // under one lock with one store transaction: a burst of status updates costs one write, not hundreds.
+                var events = Channel.CreateUnbounded<SchedulerEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                var pump = PumpAsync(connection, events.Writer, ct);
+                var batch = new List<SchedulerEvent>();
+                while (await events.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
                 {
-                    await WithGateAsync(() => Handle(evt)).ConfigureAwait(false);
+                    batch.Clear();
+                    while (batch.Count < 1000 && events.Reader.TryRead(out var evt))
+                    {
+                        batch.Add(evt);
+                    }
+
+                    await WithGateAsync(() =>
+                    {
+                        foreach (var evt in batch)
+                        {
+                            Handle(evt);
+                        }
+                    }).ConfigureAwait(false);
                 }
+
+                await pump.ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
             }
             finally
             {
-                await WithGateAsync(() => _connection = null, flush: false).ConfigureAwait(false);
+                await WithGateAsync(
+                    () =>
+                    {
+                        _connection = null;
+                        _heldOffers.Clear();
+                    },
+                    flush: false).ConfigureAwait(false);
                 try
                 {
                     await connection.DisposeAsync().ConfigureAwait(false);
@@ -275,6 +305,25 @@ public sealed partial class JobsService : IAsyncDisposable
             }
 
             await DelayAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task PumpAsync(ISchedulerConnection connection, ChannelWriter<SchedulerEvent> writer, CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var evt in connection.Events(ct).ConfigureAwait(false))
+            {
+                await writer.WriteAsync(evt, ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException or ObjectDisposedException or System.Text.Json.JsonException)
+        {
+            // The stream ended; the loop re-subscribes.
+        }
+        finally
+        {
+            writer.TryComplete();
         }
     }
 
@@ -436,7 +485,7 @@ public sealed partial class JobsService : IAsyncDisposable
 
         try
         {
-            await _wakeUps.SetAsync(_nextWakeUp, CancellationToken.None).ConfigureAwait(false);
+            await _wakeUps.SetAsync(_wakeUpAt, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is Quartz.SchedulerException or ObjectDisposedException or InvalidOperationException)
         {
@@ -446,7 +495,7 @@ public sealed partial class JobsService : IAsyncDisposable
 
     private void SyncOfferInterest()
     {
-        var wanted = !_reconciling && _toLaunch.Count > 0;
+        var wanted = !_reconciling && (_toLaunch.Count > 0 || _offersSoon);
         if (wanted && (_suppressed || _reviveNeeded))
         {
             _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Revive, Revive = new RolesCall([_options.Role]) });
@@ -596,7 +645,46 @@ public sealed partial class JobsService : IAsyncDisposable
         }
 
         _nextWakeUp = plan.NextWakeUp;
+        PrepareForNextWakeUp(plan.EvaluatedAt);
         PruneMemory();
+    }
+
+    /// <summary>
+    /// Sets the wake-up: <see cref="JobsOptions.OfferHoldWindow"/> before the plan's next wake-up (to ask for offers
+    /// early), then at it. Launches waiting runs on offers held for them, and lets held offers go when nothing is due soon.
+    /// </summary>
+    private void PrepareForNextWakeUp(DateTimeOffset now)
+    {
+        var window = _options.OfferHoldWindow;
+        _offersSoon = window > TimeSpan.Zero && _nextWakeUp is { } next && next - now <= window;
+        _wakeUpAt = _nextWakeUp is { } at && window > TimeSpan.Zero && at - window > now ? at - window : _nextWakeUp;
+        if (_heldOffers.Count == 0)
+        {
+            return;
+        }
+
+        var held = _heldOffers.ToList();
+        _heldOffers.Clear();
+        if (_toLaunch.Count > 0)
+        {
+            LaunchOn(held);
+        }
+        else if (!_offersSoon)
+        {
+            Decline(held, _options.RefuseOffers.TotalSeconds);
+        }
+        else
+        {
+            _heldOffers.AddRange(held);
+        }
+    }
+
+    private void Decline(List<OfferDto> offers, double refuseSeconds)
+    {
+        if (offers.Count > 0)
+        {
+            _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Decline, Decline = new DeclineCall([.. offers.Select(o => o.Id)], new FiltersDto(refuseSeconds)) });
+        }
     }
 
     private void PutRun(JobRun run, bool dirty = true)
@@ -676,6 +764,9 @@ public sealed partial class JobsService : IAsyncDisposable
                 break;
             case SchedulerTypes.Update when evt.Update is not null:
                 HandleUpdate(evt.Update.Status);
+                break;
+            case SchedulerTypes.Rescind when evt.Rescind is not null:
+                _heldOffers.RemoveAll(o => o.Id.Value == evt.Rescind.OfferId.Value);
                 break;
         }
     }
@@ -855,17 +946,29 @@ public sealed partial class JobsService : IAsyncDisposable
 
     private void HandleOffers(IReadOnlyList<OfferDto> offers)
     {
-        var declined = new List<IdDto>();
-        if (_reconciling || _toLaunch.Count == 0)
+        if (_reconciling)
         {
-            _outbox.Add(new SchedulerCall
-            {
-                Type = SchedulerTypes.Decline,
-                Decline = new DeclineCall([.. offers.Select(o => o.Id)], new FiltersDto(_reconciling ? 1 : _options.RefuseOffers.TotalSeconds)),
-            });
-            return;
+            Decline([.. offers], 1);
         }
+        else if (_toLaunch.Count > 0)
+        {
+            LaunchOn([.. offers]);
+        }
+        else if (_offersSoon)
+        {
+            // Runs are due within the hold window: keep the offers to launch them the moment they are due.
+            _heldOffers.AddRange(offers);
+        }
+        else
+        {
+            Decline([.. offers], _options.RefuseOffers.TotalSeconds);
+        }
+    }
 
+    /// <summary>Launches the waiting runs on <paramref name="offers"/>; unused offers are held (runs due soon) or declined.</summary>
+    private void LaunchOn(List<OfferDto> offers)
+    {
+        var declined = new List<OfferDto>();
         var now = Now();
         foreach (var offer in offers)
         {
@@ -899,7 +1002,7 @@ public sealed partial class JobsService : IAsyncDisposable
             _toLaunch.RemoveAll(r => launched.Contains(r.RunId));
             if (tasks.Count == 0)
             {
-                declined.Add(offer.Id);
+                declined.Add(offer);
             }
             else
             {
@@ -911,11 +1014,14 @@ public sealed partial class JobsService : IAsyncDisposable
             }
         }
 
-        if (declined.Count > 0)
+        if (_toLaunch.Count == 0 && _offersSoon)
+        {
+            _heldOffers.AddRange(declined);
+        }
+        else
         {
             // Runs still waiting want the declined agents back soon.
-            var refuse = _toLaunch.Count > 0 ? 1 : _options.RefuseOffers.TotalSeconds;
-            _outbox.Add(new SchedulerCall { Type = SchedulerTypes.Decline, Decline = new DeclineCall(declined, new FiltersDto(refuse)) });
+            Decline(declined, _toLaunch.Count > 0 ? 1 : _options.RefuseOffers.TotalSeconds);
         }
     }
 
