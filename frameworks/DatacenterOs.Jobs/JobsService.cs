@@ -52,6 +52,7 @@ public sealed partial class JobsService : IAsyncDisposable
     private readonly HashSet<string> _dirtyCursors = new(StringComparer.Ordinal);
     private readonly HashSet<string> _deletedCursors = new(StringComparer.Ordinal);
     private readonly HashSet<string> _pruneJobs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _newRowsSincePrune = new(StringComparer.Ordinal);
     private bool _metaDirty;
 
     private JobGraph _graph = JobGraph.Empty;
@@ -454,6 +455,10 @@ public sealed partial class JobsService : IAsyncDisposable
         _pruneJobs.Clear();
     }
 
+    /// <summary>
+    /// Sends the queued calls: in order, except acknowledgements, which are independent of each other and of the rest
+    /// and go out together afterwards (a burst of status updates does not wait for one master round trip per ack).
+    /// </summary>
     private async Task FlushAsync()
     {
         var calls = _outbox.ToList();
@@ -463,16 +468,27 @@ public sealed partial class JobsService : IAsyncDisposable
             return;
         }
 
-        foreach (var call in calls)
+        foreach (var call in calls.Where(c => c.Type != SchedulerTypes.Acknowledge))
         {
-            try
-            {
-                await connection.CallAsync(call, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is HttpRequestException or IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
-            {
-                // The subscription is going away; reconciliation after re-subscribing repairs the state.
-            }
+            await SendAsync(connection, call).ConfigureAwait(false);
+        }
+
+        var acks = calls.Where(c => c.Type == SchedulerTypes.Acknowledge).ToList();
+        if (acks.Count > 0)
+        {
+            await Task.WhenAll(acks.Select(a => SendAsync(connection, a))).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task SendAsync(ISchedulerConnection connection, SchedulerCall call)
+    {
+        try
+        {
+            await connection.CallAsync(call, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            // The subscription is going away; reconciliation after re-subscribing repairs the state.
         }
     }
 
@@ -695,10 +711,17 @@ public sealed partial class JobsService : IAsyncDisposable
             _runByTask[taskId] = run.RunId;
         }
 
-        if (dirty)
+        if (dirty && _dirtyRuns.Add(run.RunId))
         {
-            _dirtyRuns.Add(run.RunId);
-            _pruneJobs.Add(run.JobName);
+            // The store trims a job's history beyond JobsStore.MaxRunsPerJob; checking that every 100 new rows is enough.
+            var count = _newRowsSincePrune.GetValueOrDefault(run.JobName) + 1;
+            if (count >= 100)
+            {
+                _pruneJobs.Add(run.JobName);
+                count = 0;
+            }
+
+            _newRowsSincePrune[run.JobName] = count;
         }
     }
 
