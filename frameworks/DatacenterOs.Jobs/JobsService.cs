@@ -65,6 +65,7 @@ public sealed partial class JobsService : IAsyncDisposable
     private ISchedulerConnection? _connection;
     private string? _frameworkId;
     private bool _reconciling;
+    private bool _reconciledOnce;
     private DateTimeOffset _reconcileDeadline;
     private bool _suppressed;
     private bool _reviveNeeded;
@@ -526,7 +527,8 @@ public sealed partial class JobsService : IAsyncDisposable
         _reviveNeeded = false;
     }
 
-    private async Task WakeUpAsync()
+    /// <summary>A wake-up set for <paramref name="due"/>: evaluates, unless an evaluation already looked at or past it.</summary>
+    private async Task WakeUpAsync(DateTimeOffset due)
     {
         if (_cts.IsCancellationRequested)
         {
@@ -535,7 +537,13 @@ public sealed partial class JobsService : IAsyncDisposable
 
         try
         {
-            await WithGateAsync(Evaluate).ConfigureAwait(false);
+            await WithGateAsync(() =>
+            {
+                if (_lastEvaluated is not { } last || last < due)
+                {
+                    Evaluate();
+                }
+            }).ConfigureAwait(false);
         }
         catch (ObjectDisposedException)
         {
@@ -604,11 +612,13 @@ public sealed partial class JobsService : IAsyncDisposable
     /// <summary>
     /// Runs the trigger over the current state and applies its plan: new and updated runs and cursors are recorded (and
     /// persisted by the caller before anything is sent), the runs to start wait for offers, kills are sent, the next
-    /// wake-up is moved. Does nothing while reconciling.
+    /// wake-up is moved. Does nothing before the first reconciliation with the master has ended, nor while reconciling.
     /// </summary>
     private void Evaluate()
     {
-        if (!_started || _reconciling)
+        // Nothing is decided before the master has told us what became of the runs that were running (after a restart
+        // or a lost subscription); API changes and wake-ups meanwhile are evaluated when the reconciliation ends.
+        if (!_started || _reconciling || !_reconciledOnce)
         {
             return;
         }
@@ -928,6 +938,7 @@ public sealed partial class JobsService : IAsyncDisposable
     private void EndReconciliation()
     {
         _reconciling = false;
+        _reconciledOnce = true;
         _awaitingReconcile.Clear();
         foreach (var (taskId, agentId) in _unknownDuringReconcile)
         {

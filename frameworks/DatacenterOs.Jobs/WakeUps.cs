@@ -8,12 +8,13 @@ namespace DatacenterOs.Jobs;
 /// <summary>
 /// Calls the service back at (or shortly after) one instant: the plan's next wake-up. There is at most one pending
 /// wake-up; setting another replaces it. Which runs are due is decided by <c>JobTrigger.Due</c> when the callback runs,
-/// never by the wake-up itself, so a late, early or duplicated wake-up is harmless.
+/// never by the wake-up itself, so a late, early or duplicated wake-up is harmless. The callback receives the instant
+/// the wake-up was set for.
 /// </summary>
 internal interface IWakeUps : IAsyncDisposable
 {
     /// <summary>Starts delivering wake-ups to <paramref name="callback"/>.</summary>
-    Task StartAsync(Func<Task> callback, CancellationToken cancellationToken);
+    Task StartAsync(Func<DateTimeOffset, Task> callback, CancellationToken cancellationToken);
 
     /// <summary>Replaces the pending wake-up with one at <paramref name="at"/> (null: none).</summary>
     Task SetAsync(DateTimeOffset? at, CancellationToken cancellationToken);
@@ -23,17 +24,19 @@ internal interface IWakeUps : IAsyncDisposable
 internal sealed class TimerWakeUps(TimeProvider time) : IWakeUps
 {
     private ITimer? _timer;
-    private Func<Task>? _callback;
+    private Func<DateTimeOffset, Task>? _callback;
+    private DateTimeOffset? _due;
 
-    public Task StartAsync(Func<Task> callback, CancellationToken cancellationToken)
+    public Task StartAsync(Func<DateTimeOffset, Task> callback, CancellationToken cancellationToken)
     {
         _callback = callback;
-        _timer = time.CreateTimer(_ => _ = _callback(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer = time.CreateTimer(_ => Fire(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         return Task.CompletedTask;
     }
 
     public Task SetAsync(DateTimeOffset? at, CancellationToken cancellationToken)
     {
+        _due = at;
         if (at is { } due)
         {
             var delay = due - time.GetUtcNow();
@@ -45,6 +48,14 @@ internal sealed class TimerWakeUps(TimeProvider time) : IWakeUps
         }
 
         return Task.CompletedTask;
+    }
+
+    private void Fire()
+    {
+        if (_due is { } due && _callback is { } callback)
+        {
+            _ = callback(due);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -60,28 +71,32 @@ internal sealed class TimerWakeUps(TimeProvider time) : IWakeUps
 /// Durable wake-ups: one Quartz job (<c>jobs.wake-up</c>) with one simple trigger (<c>jobs.next</c>) in Quartz's
 /// AdoJobStore on the jobs database, rescheduled to each plan's next wake-up. Quartz runs on the service's
 /// <see cref="TimeProvider"/> (so a fake clock drives it in tests), fires a misfired trigger at once after a restart,
-/// and becomes clustered once the store moves to PostgreSQL.
+/// and becomes clustered once the store moves to PostgreSQL. An in-process timer on the same clock backs the trigger up
+/// (whichever fires first wakes the service; the service ignores a wake-up it has already evaluated past), so a wake-up
+/// is never lost to a Quartz thread that computed its wait just before a fake clock jumped.
 /// </summary>
 internal sealed class QuartzWakeUps(string connectionString, TimeProvider time) : IWakeUps
 {
-    private static readonly ConcurrentDictionary<string, Func<Task>> Callbacks = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Func<DateTimeOffset, Task>> Callbacks = new(StringComparer.Ordinal);
     private static readonly JobKey WakeUpKey = new("wake-up", "jobs");
     private static readonly TriggerKey NextTrigger = new("next", "jobs");
 
     // One scheduler name per database file: stable across restarts (the AdoJobStore rows are keyed by it) and distinct
     // between services in one process (Quartz keeps schedulers in a process-wide repository by name).
     private readonly string _name = "dcos-jobs-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(connectionString)))[..12];
+    private readonly TimerWakeUps _backstop = new(time);
     private IScheduler? _scheduler;
     private DateTimeOffset? _current;
 
-    public async Task StartAsync(Func<Task> callback, CancellationToken cancellationToken)
+    public async Task StartAsync(Func<DateTimeOffset, Task> callback, CancellationToken cancellationToken)
     {
-        Callbacks[_name] = () =>
+        Callbacks[_name] = due =>
         {
             // The trigger has fired and is gone: the next SetAsync must schedule anew, even for the same instant.
             _current = null;
-            return callback();
+            return callback(due);
         };
+        await _backstop.StartAsync(callback, cancellationToken).ConfigureAwait(false);
         _scheduler = await QuartzSchedulerBuilder.Create(q =>
         {
             q.ConfigureScheduler(o => o.InstanceName = _name);
@@ -107,6 +122,7 @@ internal sealed class QuartzWakeUps(string connectionString, TimeProvider time) 
             return;
         }
 
+        await _backstop.SetAsync(at, cancellationToken).ConfigureAwait(false);
         _current = at;
         if (at is not { } exact)
         {
@@ -127,6 +143,7 @@ internal sealed class QuartzWakeUps(string connectionString, TimeProvider time) 
 
     public async ValueTask DisposeAsync()
     {
+        await _backstop.DisposeAsync().ConfigureAwait(false);
         if (_scheduler is not null)
         {
             await _scheduler.Shutdown(waitForJobsToComplete: true).ConfigureAwait(false);
@@ -142,7 +159,7 @@ internal sealed class QuartzWakeUps(string connectionString, TimeProvider time) 
         {
             if (Callbacks.TryGetValue(context.Scheduler.SchedulerName, out var callback))
             {
-                await callback().ConfigureAwait(false);
+                await callback(context.ScheduledFireTimeUtc ?? context.FireTimeUtc).ConfigureAwait(false);
             }
         }
     }
