@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using DatacenterOs.Agent;
 using DatacenterOs.Agent.Simulation;
 using DatacenterOs.Apps;
+using DatacenterOs.Jobs;
 using DatacenterOs.Kernel;
 using DatacenterOs.Master;
 
@@ -94,6 +95,8 @@ internal static class Dcosd
         SqliteMasterRegistry? registry = null;
         AppsStore? appsStore = null;
         AppsService? apps = null;
+        JobsStore? jobsStore = null;
+        JobsService? jobs = null;
         AgentRuntime? agent = null;
         var simulated = new List<SimulatedAgent>();
         try
@@ -124,9 +127,15 @@ internal static class Dcosd
                 appsStore = await AppsStore.OpenAsync(Path.Combine(workDir, "apps.db"), null, cancellationToken).ConfigureAwait(false);
                 apps = new AppsService(AppsService.ConnectOver(master.InProcessTransport), new AppsOptions(), TimeProvider.System, store: appsStore);
                 apps.MapAppsEndpoints(app);
+
+                // Jobs (Chronos /v1/scheduler) likewise, state and Quartz triggers in jobs.db.
+                jobsStore = await JobsStore.OpenAsync(Path.Combine(workDir, "jobs.db"), null, cancellationToken).ConfigureAwait(false);
+                jobs = new JobsService(JobsService.ConnectOver(master.InProcessTransport), new JobsOptions(), TimeProvider.System, jobsStore);
+                jobs.MapJobsEndpoints(app);
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
                 await apps.StartAsync(cancellationToken).ConfigureAwait(false);
-                Console.WriteLine($"DatacenterOs master {master.MasterId} listening on {listen.GetLeftPart(UriPartial.Authority)} (Apps: /v2)");
+                await jobs.StartAsync(cancellationToken).ConfigureAwait(false);
+                Console.WriteLine($"DatacenterOs master {master.MasterId} listening on {listen.GetLeftPart(UriPartial.Authority)} (Apps: /v2, Jobs: /v1/scheduler)");
             }
 
             if (settings.Mode is HostMode.Standalone or HostMode.Agent)
@@ -191,6 +200,11 @@ internal static class Dcosd
                 await apps.DisposeAsync().ConfigureAwait(false);
             }
 
+            if (jobs is not null)
+            {
+                await jobs.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (master is not null)
             {
                 await master.DisposeAsync().ConfigureAwait(false);
@@ -204,6 +218,7 @@ internal static class Dcosd
 
             registry?.Dispose();
             appsStore?.Dispose();
+            jobsStore?.Dispose();
             Console.Error.WriteLine("dcosd: stopped");
         }
     }

@@ -38,8 +38,17 @@ var appsCommand = new Command("apps", "Apps (/v2) on a standalone cluster with s
 };
 appsCommand.SetAction((r, ct) => AppsBenchmark.RunAsync(r.GetValue(appCount), r.GetValue(simulatedAgents), r.GetValue(listRounds), ct));
 
+var jobCount = new Option<int>("--jobs") { Description = "Cron jobs scheduled every minute", DefaultValueFactory = _ => 1_000 };
+var jobMinutes = new Option<int>("--minutes") { Description = "Minute boundaries measured", DefaultValueFactory = _ => 2 };
+var jobAgents = new Option<int>("--agents") { Description = "Simulated agents", DefaultValueFactory = _ => 10 };
+var jobsCommand = new Command("jobs", "Jobs (/v1/scheduler) on a standalone cluster with simulated agents: N jobs every minute, lateness from the scheduled instant to TASK_RUNNING")
+{
+    jobCount, jobMinutes, jobAgents,
+};
+jobsCommand.SetAction((r, ct) => JobsBenchmark.RunAsync(r.GetValue(jobCount), r.GetValue(jobMinutes), r.GetValue(jobAgents), ct));
+
 var root = new RootCommand("DatacenterOs benchmarks: each prints one line of numbers")
 {
-    declineOffers, largeAndSmallQuota, launch, appsCommand,
+    declineOffers, largeAndSmallQuota, launch, appsCommand, jobsCommand,
 };
 return await root.Parse(args).InvokeAsync();

@@ -464,7 +464,7 @@ public static class JobTrigger
                 }
 
                 var scope = graph.DagScope(root);
-                foreach (var name in graph.TopologicalOrder.Where(n => n != root && scope.Contains(n)))
+                foreach (var name in scope.Where(n => n != root).OrderBy(graph.PositionOf))
                 {
                     if (LatestAttempt(dagRunId, name) is not null)
                     {
