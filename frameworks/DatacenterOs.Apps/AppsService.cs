@@ -1,7 +1,6 @@
 using System.Globalization;
 using DatacenterOs.Apps.Core;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using DatacenterOs.Apps.Core.Deployment;
 using DatacenterOs.Apps.Core.Health;
 using DatacenterOs.Frameworks.Client;
@@ -160,126 +159,33 @@ public sealed partial class AppsService : IAsyncDisposable
         Capabilities = [new CapabilityDto("MULTI_ROLE")],
     };
 
-    private async Task RunAsync(CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
+    private Task RunAsync(CancellationToken ct) => SubscriptionLoop.RunAsync(
+        c => _connect(BuildFrameworkInfo(), c),
+        connection => WithGateAsync(() =>
         {
-            ISchedulerConnection connection;
-            try
+            _connection = connection;
+            if (_frameworkId != connection.FrameworkId)
             {
-                connection = await _connect(BuildFrameworkInfo(), ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            catch (Exception e) when (e is SchedulerException or HttpRequestException or IOException or ObjectDisposedException or InvalidOperationException)
-            {
-                await DelayAsync(ct).ConfigureAwait(false);
-                continue;
+                _frameworkId = connection.FrameworkId;
+                _frameworkIdDirty = true;
             }
 
-            try
-            {
-                await WithGateAsync(() =>
-                {
-                    _connection = connection;
-                    if (_frameworkId != connection.FrameworkId)
-                    {
-                        _frameworkId = connection.FrameworkId;
-                        _frameworkIdDirty = true;
-                    }
-
-                    _suppressed = false;
-                    _reviveNeeded = true;
-                    BeginReconciliation();
-                }).ConfigureAwait(false);
-
-                await HandleEventsAsync(connection, ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException or SchedulerException or ChannelClosedException or ObjectDisposedException)
-            {
-                // The event stream broke: subscribe again (and reconcile) after the delay.
-            }
-            finally
-            {
-                await WithGateAsync(() => _connection = null, flush: false).ConfigureAwait(false);
-                try
-                {
-                    await connection.DisposeAsync().ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is ObjectDisposedException or NotSupportedException)
-                {
-                    // TransportSchedulerConnection disposes its event enumerator while a cancelled read may still be
-                    // pending, which async iterators refuse; the subscription itself was closed first.
-                }
-            }
-
-            await DelayAsync(ct).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Reads the event stream into a queue and handles what has arrived in batches of up to 256 events per turn of the
-    /// lock: one store transaction and one flush of calls per batch instead of per event (group commit), so a burst of
-    /// status updates costs one disk write.
-    /// </summary>
-    private async Task HandleEventsAsync(ISchedulerConnection connection, CancellationToken ct)
-    {
-        var queue = Channel.CreateUnbounded<SchedulerEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var pump = Task.Run(
-            async () =>
-            {
-                try
-                {
-                    await foreach (var evt in connection.Events(ct).ConfigureAwait(false))
-                    {
-                        queue.Writer.TryWrite(evt);
-                    }
-
-                    queue.Writer.TryComplete();
-                }
-                catch (Exception e)
-                {
-                    queue.Writer.TryComplete(e);
-                }
-            },
-            CancellationToken.None);
-
-        var batch = new List<SchedulerEvent>(256);
-        while (await queue.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            _suppressed = false;
+            _reviveNeeded = true;
+            BeginReconciliation();
+        }),
+        batch => WithGateAsync(() =>
         {
-            batch.Clear();
-            while (batch.Count < 256 && queue.Reader.TryRead(out var evt))
+            foreach (var evt in batch)
             {
-                batch.Add(evt);
+                Handle(evt);
             }
-
-            await WithGateAsync(() =>
-            {
-                foreach (var evt in batch)
-                {
-                    Handle(evt);
-                }
-            }).ConfigureAwait(false);
-        }
-
-        await pump.ConfigureAwait(false);
-    }
-
-    private async Task DelayAsync(CancellationToken ct)
-    {
-        try
-        {
-            await Task.Delay(_options.ResubscribeDelay, _time, ct).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
+        }),
+        () => WithGateAsync(() => _connection = null, flush: false),
+        _options.ResubscribeDelay,
+        _time,
+        maxBatch: 256,
+        ct);
 
     /// <summary>Runs <paramref name="action"/> under the lock, then sends the calls it queued.</summary>
     private async Task<T> WithGateAsync<T>(Func<T> action, bool flush = true)

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using System.Threading.Channels;
 using DatacenterOs.Frameworks.Client;
 using DatacenterOs.Jobs.Core;
 using DatacenterOs.Kernel.Contracts;
@@ -223,122 +222,42 @@ public sealed partial class JobsService : IAsyncDisposable
         Capabilities = [new CapabilityDto("MULTI_ROLE")],
     };
 
-    private async Task RunAsync(CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
+    // Events are handled in batches (whatever arrived while the previous batch was handled), each batch under one lock
+    // with one store transaction: a burst of status updates costs one write, not hundreds.
+    private Task RunAsync(CancellationToken ct) => SubscriptionLoop.RunAsync(
+        c => _connect(BuildFrameworkInfo(), c),
+        connection => WithGateAsync(() =>
         {
-            ISchedulerConnection connection;
-            try
+            _connection = connection;
+            _heldOffers.Clear();
+            if (_frameworkId != connection.FrameworkId)
             {
-                connection = await _connect(BuildFrameworkInfo(), ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            catch (Exception e) when (e is SchedulerException or HttpRequestException or IOException or ObjectDisposedException or InvalidOperationException)
-            {
-                await DelayAsync(ct).ConfigureAwait(false);
-                continue;
+                _frameworkId = connection.FrameworkId;
+                _metaDirty = true;
             }
 
-            try
-            {
-                await WithGateAsync(() =>
-                {
-                    _connection = connection;
-                    _heldOffers.Clear();
-                    if (_frameworkId != connection.FrameworkId)
-                    {
-                        _frameworkId = connection.FrameworkId;
-                        _metaDirty = true;
-                    }
-
-                    _suppressed = false;
-                    _reviveNeeded = true;
-                    BeginReconciliation();
-                }).ConfigureAwait(false);
-
-                // Events are handled in batches (whatever arrived while the previous batch was handled), each batch
-                // under one lock with one store transaction: a burst of status updates costs one write, not hundreds.
-                var events = Channel.CreateUnbounded<SchedulerEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-                var pump = PumpAsync(connection, events.Writer, ct);
-                var batch = new List<SchedulerEvent>();
-                while (await events.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
-                {
-                    batch.Clear();
-                    while (batch.Count < 1000 && events.Reader.TryRead(out var evt))
-                    {
-                        batch.Add(evt);
-                    }
-
-                    await WithGateAsync(() =>
-                    {
-                        foreach (var evt in batch)
-                        {
-                            Handle(evt);
-                        }
-                    }).ConfigureAwait(false);
-                }
-
-                await pump.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            finally
-            {
-                await WithGateAsync(
-                    () =>
-                    {
-                        _connection = null;
-                        _heldOffers.Clear();
-                    },
-                    flush: false).ConfigureAwait(false);
-                try
-                {
-                    await connection.DisposeAsync().ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is ObjectDisposedException or NotSupportedException)
-                {
-                    // The in-process connection refuses to dispose an enumerator with a pending cancelled read; the
-                    // subscription itself was closed first.
-                }
-            }
-
-            await DelayAsync(ct).ConfigureAwait(false);
-        }
-    }
-
-    private static async Task PumpAsync(ISchedulerConnection connection, ChannelWriter<SchedulerEvent> writer, CancellationToken ct)
-    {
-        try
+            _suppressed = false;
+            _reviveNeeded = true;
+            BeginReconciliation();
+        }),
+        batch => WithGateAsync(() =>
         {
-            await foreach (var evt in connection.Events(ct).ConfigureAwait(false))
+            foreach (var evt in batch)
             {
-                await writer.WriteAsync(evt, ct).ConfigureAwait(false);
+                Handle(evt);
             }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException or ObjectDisposedException or System.Text.Json.JsonException)
-        {
-            // The stream ended; the loop re-subscribes.
-        }
-        finally
-        {
-            writer.TryComplete();
-        }
-    }
-
-    private async Task DelayAsync(CancellationToken ct)
-    {
-        try
-        {
-            await Task.Delay(_options.ResubscribeDelay, TimeProvider.System, ct).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
+        }),
+        () => WithGateAsync(
+            () =>
+            {
+                _connection = null;
+                _heldOffers.Clear();
+            },
+            flush: false),
+        _options.ResubscribeDelay,
+        TimeProvider.System,
+        maxBatch: 1000,
+        ct);
 
     /// <summary>
     /// Runs <paramref name="action"/> under the lock; then (with <paramref name="flush"/>) adjusts offer interest,
