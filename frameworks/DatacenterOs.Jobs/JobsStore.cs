@@ -79,7 +79,7 @@ public sealed class JobsStore : IDisposable
 
     /// <summary>Opens (creating and migrating) the store at <paramref name="path"/>.</summary>
     /// <param name="path">The database file, e.g. <c>./.dcos/jobs.db</c>.</param>
-    /// <param name="options">SQLite settings (e.g. <see cref="SqliteDatabaseOptions.RelaxedDurability"/>); null for the defaults.</param>
+    /// <param name="options">SQLite settings (busy timeout); null for the defaults.</param>
     /// <param name="cancellationToken">Cancels opening.</param>
     /// <exception cref="SqliteException">The file cannot be opened or migrated.</exception>
     /// <exception cref="InvalidOperationException">The file's schema is newer than this build.</exception>

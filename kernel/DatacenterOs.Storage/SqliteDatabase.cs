@@ -20,7 +20,6 @@ public sealed class SqliteDatabase : IDisposable
     private readonly string _connectionString;
     private readonly int _busyTimeoutMilliseconds;
     private readonly TimeProvider _timeProvider;
-    private readonly bool _relaxedDurability;
     private volatile bool _disposed;
 
     private SqliteDatabase(string fullPath, SqliteDatabaseOptions options)
@@ -28,7 +27,6 @@ public sealed class SqliteDatabase : IDisposable
         FilePath = fullPath;
         _busyTimeoutMilliseconds = (int)Math.Ceiling(options.BusyTimeout.TotalMilliseconds);
         _timeProvider = options.TimeProvider;
-        _relaxedDurability = options.RelaxedDurability;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = fullPath,
@@ -153,11 +151,6 @@ public sealed class SqliteDatabase : IDisposable
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             var rc = SQLitePCL.raw.sqlite3_busy_timeout(connection.Handle, _busyTimeoutMilliseconds);
             SqliteException.ThrowExceptionForRC(rc, connection.Handle);
-            if (_relaxedDurability)
-            {
-                rc = SQLitePCL.raw.sqlite3_exec(connection.Handle, "PRAGMA synchronous = NORMAL;");
-                SqliteException.ThrowExceptionForRC(rc, connection.Handle);
-            }
             return connection;
         }
         catch

@@ -30,7 +30,7 @@ internal static class AppsBenchmark
         using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
         using var registry = await SqliteMasterRegistry.OpenAsync(Path.Combine(root, "master"), () => "bench-" + Guid.NewGuid().ToString("N")[..8], cancellationToken).ConfigureAwait(false);
         var master = await MasterRuntime.StartAsync(new MasterOptions { WorkDir = Path.Combine(root, "master"), AllocationInterval = TimeSpan.FromMilliseconds(200) }, registry, TimeProvider.System, loggers, cancellationToken).ConfigureAwait(false);
-        using var store = await AppsStore.OpenAsync(Path.Combine(root, "apps.db"), new DatacenterOs.Storage.SqliteDatabaseOptions { RelaxedDurability = true }, cancellationToken).ConfigureAwait(false);
+        using var store = await AppsStore.OpenAsync(Path.Combine(root, "apps.db"), null, cancellationToken).ConfigureAwait(false);
         var service = new AppsService(AppsService.ConnectOver(master.InProcessTransport), new AppsOptions(), TimeProvider.System, store: store);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
