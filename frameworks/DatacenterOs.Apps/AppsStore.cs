@@ -150,22 +150,22 @@ public sealed class AppsStore : IDisposable
     internal Task SaveAsync(StoreChanges changes, CancellationToken cancellationToken) =>
         _database.WriteAsync(async (connection, transaction) =>
         {
+            var statements = new SqliteStatementBatch(connection, transaction);
+            await using var disposeStatements = statements.ConfigureAwait(false);
             if (changes.FrameworkId is { } frameworkId)
             {
-                await ExecAsync(connection, transaction, "INSERT INTO apps_meta (name, value) VALUES ('framework_id', $v) ON CONFLICT (name) DO UPDATE SET value = excluded.value", cancellationToken, ("$v", frameworkId)).ConfigureAwait(false);
+                await statements.ExecAsync("INSERT INTO apps_meta (name, value) VALUES ('framework_id', $v) ON CONFLICT (name) DO UPDATE SET value = excluded.value", cancellationToken, ("$v", frameworkId)).ConfigureAwait(false);
             }
 
             foreach (var id in changes.DeletedApps)
             {
-                await ExecAsync(connection, transaction, "DELETE FROM apps WHERE id = $id", cancellationToken, ("$id", id)).ConfigureAwait(false);
-                await ExecAsync(connection, transaction, "DELETE FROM app_versions WHERE app_id = $id", cancellationToken, ("$id", id)).ConfigureAwait(false);
+                await statements.ExecAsync("DELETE FROM apps WHERE id = $id", cancellationToken, ("$id", id)).ConfigureAwait(false);
+                await statements.ExecAsync("DELETE FROM app_versions WHERE app_id = $id", cancellationToken, ("$id", id)).ConfigureAwait(false);
             }
 
             foreach (var app in changes.Apps)
             {
-                await ExecAsync(
-                    connection,
-                    transaction,
+                await statements.ExecAsync(
                     "INSERT INTO apps (id, definition, applied, data) VALUES ($id, $def, $applied, $d) ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, applied = excluded.applied, data = excluded.data",
                     cancellationToken,
                     ("$id", app.Id),
@@ -176,28 +176,28 @@ public sealed class AppsStore : IDisposable
 
             foreach (var (appId, version, definition) in changes.Versions)
             {
-                await ExecAsync(connection, transaction, "INSERT INTO app_versions (app_id, version, definition) VALUES ($id, $v, $d) ON CONFLICT (app_id, version) DO NOTHING", cancellationToken, ("$id", appId), ("$v", version), ("$d", definition)).ConfigureAwait(false);
-                await ExecAsync(connection, transaction, "DELETE FROM app_versions WHERE app_id = $id AND version NOT IN (SELECT version FROM app_versions WHERE app_id = $id ORDER BY version DESC LIMIT $n)", cancellationToken, ("$id", appId), ("$n", MaxVersionsPerApp)).ConfigureAwait(false);
+                await statements.ExecAsync("INSERT INTO app_versions (app_id, version, definition) VALUES ($id, $v, $d) ON CONFLICT (app_id, version) DO NOTHING", cancellationToken, ("$id", appId), ("$v", version), ("$d", definition)).ConfigureAwait(false);
+                await statements.ExecAsync("DELETE FROM app_versions WHERE app_id = $id AND version NOT IN (SELECT version FROM app_versions WHERE app_id = $id ORDER BY version DESC LIMIT $n)", cancellationToken, ("$id", appId), ("$n", MaxVersionsPerApp)).ConfigureAwait(false);
             }
 
             foreach (var taskId in changes.DeletedInstances)
             {
-                await ExecAsync(connection, transaction, "DELETE FROM instances WHERE task_id = $id", cancellationToken, ("$id", taskId)).ConfigureAwait(false);
+                await statements.ExecAsync("DELETE FROM instances WHERE task_id = $id", cancellationToken, ("$id", taskId)).ConfigureAwait(false);
             }
 
             foreach (var instance in changes.Instances)
             {
-                await ExecAsync(connection, transaction, "INSERT INTO instances (task_id, app_id, data) VALUES ($id, $a, $d) ON CONFLICT (task_id) DO UPDATE SET data = excluded.data", cancellationToken, ("$id", instance.TaskId), ("$a", instance.AppId), ("$d", JsonSerializer.Serialize(instance, Json))).ConfigureAwait(false);
+                await statements.ExecAsync("INSERT INTO instances (task_id, app_id, data) VALUES ($id, $a, $d) ON CONFLICT (task_id) DO UPDATE SET data = excluded.data", cancellationToken, ("$id", instance.TaskId), ("$a", instance.AppId), ("$d", JsonSerializer.Serialize(instance, Json))).ConfigureAwait(false);
             }
 
             foreach (var id in changes.DeletedDeployments)
             {
-                await ExecAsync(connection, transaction, "DELETE FROM deployments WHERE id = $id", cancellationToken, ("$id", id)).ConfigureAwait(false);
+                await statements.ExecAsync("DELETE FROM deployments WHERE id = $id", cancellationToken, ("$id", id)).ConfigureAwait(false);
             }
 
             foreach (var deployment in changes.Deployments)
             {
-                await ExecAsync(connection, transaction, "INSERT INTO deployments (id, data) VALUES ($id, $d) ON CONFLICT (id) DO UPDATE SET data = excluded.data", cancellationToken, ("$id", deployment.Id), ("$d", JsonSerializer.Serialize(deployment, Json))).ConfigureAwait(false);
+                await statements.ExecAsync("INSERT INTO deployments (id, data) VALUES ($id, $d) ON CONFLICT (id) DO UPDATE SET data = excluded.data", cancellationToken, ("$id", deployment.Id), ("$d", JsonSerializer.Serialize(deployment, Json))).ConfigureAwait(false);
             }
         }, cancellationToken);
 
@@ -214,14 +214,6 @@ public sealed class AppsStore : IDisposable
         return command;
     }
 
-    private static async Task ExecAsync(SqliteConnection connection, SqliteTransaction transaction, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
-    {
-        var command = Command(connection, transaction, sql, parameters);
-        await using (command.ConfigureAwait(false))
-        {
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
 
     private static async IAsyncEnumerable<(string First, string Second)> ReadPairsAsync(
         SqliteConnection connection,

@@ -154,41 +154,41 @@ public sealed class JobsStore : IDisposable
     internal Task SaveAsync(JobsStoreChanges changes, CancellationToken cancellationToken) =>
         _database.WriteAsync(async (connection, transaction) =>
         {
+            var statements = new SqliteStatementBatch(connection, transaction);
+            await using var disposeStatements = statements.ConfigureAwait(false);
             foreach (var (name, value) in changes.Meta)
             {
-                await ExecAsync(connection, transaction, "INSERT INTO jobs_meta (name, value) VALUES ($n, $v) ON CONFLICT (name) DO UPDATE SET value = excluded.value", cancellationToken, ("$n", name), ("$v", value)).ConfigureAwait(false);
+                await statements.ExecAsync("INSERT INTO jobs_meta (name, value) VALUES ($n, $v) ON CONFLICT (name) DO UPDATE SET value = excluded.value", cancellationToken, ("$n", name), ("$v", value)).ConfigureAwait(false);
             }
 
             foreach (var name in changes.DeletedJobs)
             {
-                await ExecAsync(connection, transaction, "DELETE FROM jobs WHERE name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
+                await statements.ExecAsync("DELETE FROM jobs WHERE name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
             }
 
             foreach (var (name, definition) in changes.Jobs)
             {
-                await ExecAsync(connection, transaction, "INSERT INTO jobs (name, definition) VALUES ($n, $d) ON CONFLICT (name) DO UPDATE SET definition = excluded.definition", cancellationToken, ("$n", name), ("$d", definition)).ConfigureAwait(false);
+                await statements.ExecAsync("INSERT INTO jobs (name, definition) VALUES ($n, $d) ON CONFLICT (name) DO UPDATE SET definition = excluded.definition", cancellationToken, ("$n", name), ("$d", definition)).ConfigureAwait(false);
             }
 
             foreach (var run in changes.Runs)
             {
-                await UpsertRunAsync(connection, transaction, run, cancellationToken).ConfigureAwait(false);
+                await UpsertRunAsync(statements, run, cancellationToken).ConfigureAwait(false);
             }
 
             foreach (var name in changes.DeletedCursors)
             {
-                await ExecAsync(connection, transaction, "DELETE FROM job_cursors WHERE job_name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
+                await statements.ExecAsync("DELETE FROM job_cursors WHERE job_name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
             }
 
             foreach (var (name, cursor) in changes.Cursors)
             {
-                await ExecAsync(connection, transaction, "INSERT INTO job_cursors (job_name, at, basis) VALUES ($n, $a, $b) ON CONFLICT (job_name) DO UPDATE SET at = excluded.at, basis = excluded.basis", cancellationToken, ("$n", name), ("$a", FormatInstant(cursor.At)), ("$b", cursor.Basis)).ConfigureAwait(false);
+                await statements.ExecAsync("INSERT INTO job_cursors (job_name, at, basis) VALUES ($n, $a, $b) ON CONFLICT (job_name) DO UPDATE SET at = excluded.at, basis = excluded.basis", cancellationToken, ("$n", name), ("$a", FormatInstant(cursor.At)), ("$b", cursor.Basis)).ConfigureAwait(false);
             }
 
             foreach (var job in changes.PruneJobs)
             {
-                await ExecAsync(
-                    connection,
-                    transaction,
+                await statements.ExecAsync(
                     "DELETE FROM job_runs WHERE job_name = $j AND state NOT IN ('pending', 'running') AND run_id NOT IN (SELECT run_id FROM job_runs WHERE job_name = $j ORDER BY created_at DESC, run_id DESC LIMIT $n)",
                     cancellationToken,
                     ("$j", job),
@@ -196,12 +196,10 @@ public sealed class JobsStore : IDisposable
             }
         }, cancellationToken);
 
-    private static async Task UpsertRunAsync(SqliteConnection connection, SqliteTransaction transaction, StoredRun stored, CancellationToken cancellationToken)
+    private static async Task UpsertRunAsync(SqliteStatementBatch statements, StoredRun stored, CancellationToken cancellationToken)
     {
         var r = stored.Run;
-        await ExecAsync(
-            connection,
-            transaction,
+        await statements.ExecAsync(
             $"""
             INSERT INTO job_runs ({RunColumns})
             VALUES ($id, $job, $dag, $root, $sched, $attempt, $trig, $state, $created, $nb, $started, $running, $finished, $exit, $agent, $task, $reason, $args, $stdout)
@@ -267,21 +265,6 @@ public sealed class JobsStore : IDisposable
 
     private static DateTimeOffset? NullableInstant(SqliteDataReader row, int column) => row.IsDBNull(column) ? null : ParseInstant(row.GetString(column));
 
-    private static async Task ExecAsync(SqliteConnection connection, SqliteTransaction transaction, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        await using (command.ConfigureAwait(false))
-        {
-            command.Transaction = transaction;
-            command.CommandText = sql;
-            foreach (var (name, value) in parameters)
-            {
-                command.Parameters.AddWithValue(name, value);
-            }
-
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
 
     private static async IAsyncEnumerable<SqliteDataReader> QueryAsync(
         SqliteConnection connection,

@@ -773,8 +773,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
         }
 
         var status = update.Status.AgentId is null ? update.Status with { AgentId = new IdDto(agentId) } : update.Status;
-        var call = new AgentCall { Type = AgentTypes.Update, AgentId = new IdDto(agentId), Update = update with { Status = status } };
-        return await _master.SendAsync(call, cancellationToken).ConfigureAwait(false);
+        return await _master.SendUpdateAsync(new IdDto(agentId), update with { Status = status }, cancellationToken).ConfigureAwait(false);
     }
 
     private TaskStatusDto NewStatus(string taskId, string state, string? message, string? reason, string? source)

@@ -186,8 +186,12 @@ public sealed partial class MasterConnection : IDisposable
         }
     }
 
-    /// <summary>Releases the HTTP client.</summary>
-    public void Dispose() => _http.Dispose();
+    /// <summary>Fails queued status updates (false) and releases the HTTP client.</summary>
+    public void Dispose()
+    {
+        CloseUpdates();
+        _http.Dispose();
+    }
 
     private async Task<bool> SubscribeOnceAsync(Uri master, AgentSubscribeCall body, Func<AgentEvent, CancellationToken, Task> onEvent, CancellationToken cancellationToken)
     {

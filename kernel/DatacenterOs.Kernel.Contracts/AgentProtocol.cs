@@ -29,7 +29,7 @@ public sealed record AgentTaskDto(IdDto FrameworkId, string Role, TaskInfoDto Ta
 /// <summary>Agent → master call on <c>POST /api/v1/agent</c>.</summary>
 public sealed record AgentCall
 {
-    /// <summary><c>SUBSCRIBE</c> (opens the command stream) or <c>UPDATE</c> (a task status update, answered 202).</summary>
+    /// <summary><c>SUBSCRIBE</c> (opens the command stream) or <c>UPDATE</c> (task status updates, answered 202).</summary>
     public string Type { get; init; } = "";
 
     /// <summary>The calling agent (UPDATE).</summary>
@@ -38,8 +38,15 @@ public sealed record AgentCall
     /// <summary>SUBSCRIBE body.</summary>
     public AgentSubscribeCall? Subscribe { get; init; }
 
-    /// <summary>UPDATE body.</summary>
+    /// <summary>UPDATE body: one status update.</summary>
     public AgentUpdateCall? Update { get; init; }
+
+    /// <summary>
+    /// UPDATE body: several status updates in the order they happened (an agent batches what queued up while its previous
+    /// UPDATE call was in flight). Either this or <see cref="Update"/>; the master applies all or, when one is
+    /// malformed, none (400).
+    /// </summary>
+    public List<AgentUpdateCall>? Updates { get; init; }
 }
 
 /// <summary>SUBSCRIBE body of an agent: its info, its running tasks, and the shared secret when configured.</summary>

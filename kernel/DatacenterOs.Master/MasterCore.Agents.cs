@@ -180,6 +180,33 @@ internal sealed partial class MasterCore
         _log.LogWarning("agent {AgentId} disconnected; waiting {Timeout} for it to come back", agentId, _options.AgentReregisterTimeout);
     }
 
+    /// <summary>
+    /// Applies an agent's batched status updates in order, as <see cref="AgentUpdate"/> does one: all of them, or none
+    /// when one lacks its framework id or status (400) or the agent is not subscribed (403).
+    /// </summary>
+    public CallResult AgentUpdates(string? agentId, IReadOnlyList<AgentUpdateCall> updates)
+    {
+        ArgumentNullException.ThrowIfNull(updates);
+        for (var i = 0; i < updates.Count; i++)
+        {
+            if (updates[i]?.Status is null || updates[i].FrameworkId is null)
+            {
+                return CallResult.BadRequest($"UPDATE needs 'update.framework_id' and 'update.status' in 'updates[{i}]'");
+            }
+        }
+
+        foreach (var update in updates)
+        {
+            var result = AgentUpdate(agentId, update);
+            if (result.Status != 202)
+            {
+                return result;
+            }
+        }
+
+        return CallResult.Accepted;
+    }
+
     /// <summary>A status update from an agent: recorded, resources released on terminal states, forwarded to the framework.</summary>
     public CallResult AgentUpdate(string? agentId, AgentUpdateCall? update)
     {

@@ -243,7 +243,9 @@ public sealed class MasterRuntime : IAsyncDisposable
                 await WriteErrorAsync(ctx, 400, "SUBSCRIBE needs 'subscribe.agent_info'").ConfigureAwait(false);
                 return;
             case AgentTypes.Update:
-                var outcome = await _actor.InvokeAsync(() => _core.AgentUpdate(call.AgentId?.Value, call.Update)).ConfigureAwait(false);
+                var outcome = await _actor.InvokeAsync(() => call.Updates is { } batch
+                    ? _core.AgentUpdates(call.AgentId?.Value, batch)
+                    : _core.AgentUpdate(call.AgentId?.Value, call.Update)).ConfigureAwait(false);
                 await WriteResultAsync(ctx, outcome).ConfigureAwait(false);
                 return;
             default:

@@ -122,7 +122,8 @@ internal sealed class FakeMaster : IAsyncDisposable
         {
             lock (_lock)
             {
-                _updates.Add(call);
+                // A batched UPDATE is recorded as the single updates it carries, in order.
+                _updates.AddRange(call.Updates is { } batch ? batch.Select(u => call with { Update = u, Updates = null }) : [call]);
             }
 
             context.Response.StatusCode = UpdateStatusCode;

@@ -21,14 +21,16 @@ namespace DatacenterOs.Benchmarks;
 /// <c>* * * * *</c> (each task finishes after 1 s on the simulated agents), waits for <c>minutes</c> minute
 /// boundaries, then reads every run history and measures the lateness of each scheduled run: its scheduled instant to
 /// the TASK_RUNNING the service received (<c>runningAt</c>). Also counts occurrences without a run (missed) and
-/// occurrences run more than once (duplicates). Prints
+/// occurrences run more than once (duplicates). Then, unless told not to, Debian <c>cron</c> fires the same number of every-minute entries for one minute
+/// (<see cref="CronComparison"/>) and a second line prints its lateness. First line:
 /// <c>jobs jobs=N minutes=M post_s=… runs=… missed=… duplicates=… lateness_p50_ms=… lateness_p99_ms=… lateness_max_ms=…
-/// wakeup_p50_ms=… wakeup_p99_ms=… offer_p50_ms=… offer_p99_ms=… rss_mb=…</c> (wake-up: scheduled instant to the run row's
-/// creation; offer: creation to launch).
+/// wakeup_p50_ms=… wakeup_p99_ms=… offer_p50_ms=… offer_p99_ms=… to_agent_p50_ms=… to_agent_p99_ms=… update_p50_ms=…
+/// update_p99_ms=… rss_mb=…</c> (wake-up: scheduled instant to the run row's creation; offer: creation to launch; to agent:
+/// launch to the simulated agent receiving LAUNCH; update: that to the service receiving TASK_RUNNING).
 /// </summary>
 internal static class JobsBenchmark
 {
-    public static async Task<int> RunAsync(int jobs, int minutes, int agents, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(int jobs, int minutes, int agents, bool compareCron, CancellationToken cancellationToken)
     {
         var root = Directory.CreateTempSubdirectory("dcos-jobs-bench-").FullName;
         using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
@@ -50,13 +52,17 @@ internal static class JobsBenchmark
         await web.StartAsync(cancellationToken).ConfigureAwait(false);
         var url = new Uri(web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         var simulated = new List<SimulatedAgent>();
+        var agentLaunch = new System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset>();
         using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromMinutes(5) };
         try
         {
             var perAgent = Math.Max(100, jobs * 2 / agents);
             for (var i = 0; i < agents; i++)
             {
-                var agent = new SimulatedAgent($"sim-{i}", Resources.Parse(string.Create(CultureInfo.InvariantCulture, $"cpus:{perAgent};mem:{perAgent * 16};disk:{perAgent * 16}")), [url.GetLeftPart(UriPartial.Authority)], TimeProvider.System);
+                var agent = new SimulatedAgent($"sim-{i}", Resources.Parse(string.Create(CultureInfo.InvariantCulture, $"cpus:{perAgent};mem:{perAgent * 16};disk:{perAgent * 16}")), [url.GetLeftPart(UriPartial.Authority)], TimeProvider.System)
+                {
+                    OnLaunch = (task, at) => agentLaunch[task] = at,
+                };
                 agent.Start();
                 simulated.Add(agent);
             }
@@ -107,6 +113,8 @@ internal static class JobsBenchmark
             var lateness = new List<double>();
             var wake = new List<double>();
             var offer = new List<double>();
+            var toAgent = new List<double>();
+            var back = new List<double>();
             long missed = 0, duplicates = 0, runs = 0;
             for (var n = 0; n < jobs; n++)
             {
@@ -126,15 +134,26 @@ internal static class JobsBenchmark
                     lateness.Add((Instant(matching[0]!["runningAt"]) - at).TotalMilliseconds);
                     wake.Add((Instant(matching[0]!["createdAt"]) - at).TotalMilliseconds);
                     offer.Add((Instant(matching[0]!["startedAt"]) - Instant(matching[0]!["createdAt"])).TotalMilliseconds);
+                    if (matching[0]!["taskId"] is { } taskId && agentLaunch.TryGetValue((string)taskId!, out var launchedAt))
+                    {
+                        toAgent.Add((launchedAt - Instant(matching[0]!["startedAt"])).TotalMilliseconds);
+                        back.Add((Instant(matching[0]!["runningAt"]) - launchedAt).TotalMilliseconds);
+                    }
                 }
             }
 
             lateness.Sort();
             wake.Sort();
             offer.Sort();
+            toAgent.Sort();
+            back.Sort();
             var rss = Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024.0);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"jobs jobs={jobs} minutes={minutes} post_s={postSeconds:F1} runs={runs} missed={missed} duplicates={duplicates} lateness_p50_ms={Percentile(lateness, 0.50):F1} lateness_p99_ms={Percentile(lateness, 0.99):F1} lateness_max_ms={(lateness.Count == 0 ? double.NaN : lateness[^1]):F1} wakeup_p50_ms={Percentile(wake, 0.50):F1} wakeup_p99_ms={Percentile(wake, 0.99):F1} offer_p50_ms={Percentile(offer, 0.50):F1} offer_p99_ms={Percentile(offer, 0.99):F1} rss_mb={rss:F0}"));
+                $"jobs jobs={jobs} minutes={minutes} post_s={postSeconds:F1} runs={runs} missed={missed} duplicates={duplicates} lateness_p50_ms={Percentile(lateness, 0.50):F1} lateness_p99_ms={Percentile(lateness, 0.99):F1} lateness_max_ms={(lateness.Count == 0 ? double.NaN : lateness[^1]):F1} wakeup_p50_ms={Percentile(wake, 0.50):F1} wakeup_p99_ms={Percentile(wake, 0.99):F1} offer_p50_ms={Percentile(offer, 0.50):F1} offer_p99_ms={Percentile(offer, 0.99):F1} to_agent_p50_ms={Percentile(toAgent, 0.50):F1} to_agent_p99_ms={Percentile(toAgent, 0.99):F1} update_p50_ms={Percentile(back, 0.50):F1} update_p99_ms={Percentile(back, 0.99):F1} rss_mb={rss:F0}"));
+            var cron = compareCron ? await CronComparison.RunAsync(jobs, 1, cancellationToken).ConfigureAwait(false) : null;
+            Console.WriteLine(cron is { } c
+                ? string.Create(CultureInfo.InvariantCulture, $"cron jobs={jobs} minutes=1 missed={c.Missed} lateness_p50_ms={Percentile(c.Lateness, 0.50):F1} lateness_p99_ms={Percentile(c.Lateness, 0.99):F1} lateness_max_ms={(c.Lateness.Count == 0 ? double.NaN : c.Lateness[^1]):F1}")
+                : compareCron ? "cron absent (needs /usr/sbin/cron and root)" : "cron skipped");
             return missed == 0 && duplicates == 0 ? 0 : 1;
         }
         finally

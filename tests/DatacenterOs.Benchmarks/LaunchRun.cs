@@ -441,9 +441,15 @@ internal sealed class LaunchRun : IAsyncDisposable
         {
             _updateRoundTrips.Add(LaunchBenchmark.Ms(sent, answered));
         }
-        else if (call.Update?.Status is { State: TaskStates.Running } status && IndexOf(status.TaskId.Value) is >= 0 and var index)
+        else
         {
-            Interlocked.CompareExchange(ref _agentRunning[index], sent, 0);
+            foreach (var update in call.Updates ?? (call.Update is null ? [] : [call.Update]))
+            {
+                if (update.Status is { State: TaskStates.Running } status && IndexOf(status.TaskId.Value) is >= 0 and var index)
+                {
+                    Interlocked.CompareExchange(ref _agentRunning[index], sent, 0);
+                }
+            }
         }
     }
 

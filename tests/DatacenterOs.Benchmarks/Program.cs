@@ -41,11 +41,12 @@ appsCommand.SetAction((r, ct) => AppsBenchmark.RunAsync(r.GetValue(appCount), r.
 var jobCount = new Option<int>("--jobs") { Description = "Cron jobs scheduled every minute", DefaultValueFactory = _ => 1_000 };
 var jobMinutes = new Option<int>("--minutes") { Description = "Minute boundaries measured", DefaultValueFactory = _ => 2 };
 var jobAgents = new Option<int>("--agents") { Description = "Simulated agents", DefaultValueFactory = _ => 10 };
-var jobsCommand = new Command("jobs", "Jobs (/v1/scheduler) on a standalone cluster with simulated agents: N jobs every minute, lateness from the scheduled instant to TASK_RUNNING")
+var noCron = new Option<bool>("--no-cron") { Description = "Skip the comparison with Debian cron firing the same entries" };
+var jobsCommand = new Command("jobs", "Jobs (/v1/scheduler) on a standalone cluster with simulated agents: N jobs every minute, lateness from the scheduled instant to TASK_RUNNING; then Debian cron with the same entries, when installed")
 {
-    jobCount, jobMinutes, jobAgents,
+    jobCount, jobMinutes, jobAgents, noCron,
 };
-jobsCommand.SetAction((r, ct) => JobsBenchmark.RunAsync(r.GetValue(jobCount), r.GetValue(jobMinutes), r.GetValue(jobAgents), ct));
+jobsCommand.SetAction((r, ct) => JobsBenchmark.RunAsync(r.GetValue(jobCount), r.GetValue(jobMinutes), r.GetValue(jobAgents), !r.GetValue(noCron), ct));
 
 var root = new RootCommand("DatacenterOs benchmarks: each prints one line of numbers")
 {

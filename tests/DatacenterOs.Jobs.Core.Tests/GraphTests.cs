@@ -83,6 +83,28 @@ public sealed class GraphTests
     }
 
     [Fact]
+    public void Replacing_a_job_with_the_same_parents_keeps_the_edges_and_order_and_swaps_the_definition()
+    {
+        var g = Diamond();
+        var updated = g["D"] with { Command = "echo changed", SuccessCount = 7, Parents = ["C", "B", "C"] };
+
+        var result = g.WithJob(updated);
+
+        Assert.True(result.IsValid);
+        var h = result.Graph!;
+        Assert.Equal("echo changed", h["D"].Command);
+        Assert.Equal(7, h["D"].SuccessCount);
+        Assert.Equal(g.TopologicalOrder, h.TopologicalOrder);
+        Assert.Equal(g.ParentsOf("D"), h.ParentsOf("D"));
+        Assert.Equal(g.ChildrenOf("B"), h.ChildrenOf("B"));
+        Assert.Equal(g.PositionOf("D"), h.PositionOf("D"));
+        Assert.Equal("echo D", g["D"].Command);
+
+        // A change of parents still goes through validation.
+        Assert.False(h.WithJob(h["A"] with { Parents = ["D"], Schedule = null }).IsValid);
+    }
+
+    [Fact]
     public void Removing_a_dependent_job_reparents_its_children()
     {
         var removal = Diamond().WithoutJob("B");

@@ -115,6 +115,24 @@ internal sealed class FakeAgent : IAsyncDisposable
         await SendUpdateAsync(task.FrameworkId.Value, Status(taskId, state));
     }
 
+    /// <summary>
+    /// Reports several tasks' states in one batched UPDATE call (<see cref="AgentCall.Updates"/>); with
+    /// <paramref name="malformedAt"/> that entry lacks its status. Returns the master's status code.
+    /// </summary>
+    public async Task<System.Net.HttpStatusCode> SendBatchAsync(IReadOnlyList<string> taskIds, string state, int? malformedAt = null)
+    {
+        var updates = new List<AgentUpdateCall>();
+        for (var i = 0; i < taskIds.Count; i++)
+        {
+            var task = Tasks[taskIds[i]];
+            updates.Add(new AgentUpdateCall(task.FrameworkId, i == malformedAt ? null! : Status(taskIds[i], state)));
+        }
+
+        var call = new AgentCall { Type = AgentTypes.Update, AgentId = new IdDto(AgentId!), Updates = updates };
+        using var response = await _http.PostAsync(new Uri(_master, "/api/v1/agent"), Json(call));
+        return response.StatusCode;
+    }
+
     public async Task<AgentEvent> NextAsync(Func<AgentEvent, bool> match)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));

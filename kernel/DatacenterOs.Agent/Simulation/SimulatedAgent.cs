@@ -10,7 +10,7 @@ namespace DatacenterOs.Agent.Simulation;
 /// An agent that runs no process, for benchmarks and scale tests: it registers and reports status through the same
 /// agent protocol as a real agent (<c>POST /api/v1/agent</c>), answers LAUNCH with TASK_RUNNING at once, KILL with
 /// TASK_KILLED, and, when the task has the label <see cref="DurationLabel"/> (seconds), TASK_FINISHED after that long
-/// on its clock. Updates are sent once (no retry); acknowledgements are accepted and ignored.
+/// on its clock. Updates are sent once (no retry), batched; acknowledgements are accepted and ignored.
 /// </summary>
 public sealed class SimulatedAgent : IAsyncDisposable
 {
@@ -34,6 +34,12 @@ public sealed class SimulatedAgent : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _connection = new MasterConnection(masterUrls, _time, logger);
     }
+
+    /// <summary>
+    /// Called with the task id and the time (this agent's clock) of every LAUNCH as it arrives, before TASK_RUNNING is
+    /// queued: lets benchmarks split launch latency into the master's share and the status update's share.
+    /// </summary>
+    public Action<string, DateTimeOffset>? OnLaunch { get; init; }
 
     /// <summary>The id the master gave, once subscribed.</summary>
     public string? AgentId { get; private set; }
@@ -64,6 +70,7 @@ public sealed class SimulatedAgent : IAsyncDisposable
                 break;
             case AgentTypes.Launch:
                 var launch = evt.Launch!;
+                OnLaunch?.Invoke(launch.Task.TaskId.Value, _time.GetUtcNow());
                 var running = Status(launch.Task.TaskId, TaskStates.Running, null);
                 _tasks[(launch.FrameworkId.Value, launch.Task.TaskId.Value)] = new AgentTaskDto(launch.FrameworkId, launch.Role, launch.Task, running);
                 // The finish timer starts before RUNNING is reported, so a clock advanced after RUNNING reaches it.
@@ -82,7 +89,8 @@ public sealed class SimulatedAgent : IAsyncDisposable
                         Timeout.InfiniteTimeSpan);
                 }
 
-                await SendAsync(launch.FrameworkId, running, cancellationToken).ConfigureAwait(false);
+                // Not awaited: the next LAUNCH is handled while this update is queued, so a burst goes in few UPDATE calls.
+                _ = SendAsync(launch.FrameworkId, running, cancellationToken);
                 break;
             case AgentTypes.Kill:
                 await EndAsync(evt.Kill!.FrameworkId, evt.Kill.TaskId, TaskStates.Killed, "killed").ConfigureAwait(false);
@@ -118,7 +126,7 @@ public sealed class SimulatedAgent : IAsyncDisposable
     private Task<bool> SendAsync(IdDto frameworkId, TaskStatusDto status, CancellationToken cancellationToken) =>
         AgentId is null
             ? Task.FromResult(false)
-            : _connection.SendAsync(new AgentCall { Type = AgentTypes.Update, AgentId = new IdDto(AgentId), Update = new AgentUpdateCall(frameworkId, status) }, cancellationToken);
+            : _connection.SendUpdateAsync(new IdDto(AgentId), new AgentUpdateCall(frameworkId, status), cancellationToken);
 
     /// <summary>Stops; the master sees the stream drop.</summary>
     public async ValueTask DisposeAsync()
