@@ -23,6 +23,9 @@ internal interface IWakeUps : IAsyncDisposable
 /// <summary>Wake-ups from a timer on a <see cref="TimeProvider"/> (in memory: a restart recomputes them from the store).</summary>
 internal sealed class TimerWakeUps(TimeProvider time) : IWakeUps
 {
+    /// <summary>Longest single timer wait (1 day); later instants are reached by re-arming.</summary>
+    internal static readonly TimeSpan MaxTimerDelay = TimeSpan.FromDays(1);
+
     private ITimer? _timer;
     private Func<DateTimeOffset, Task>? _callback;
     private DateTimeOffset? _due;
@@ -37,25 +40,41 @@ internal sealed class TimerWakeUps(TimeProvider time) : IWakeUps
     public Task SetAsync(DateTimeOffset? at, CancellationToken cancellationToken)
     {
         _due = at;
-        if (at is { } due)
+        Arm();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Arms the timer for the due instant, or for <see cref="MaxTimerDelay"/> when that is further away (a timer cannot
+    /// wait more than about 49 days, and a schedule may start years ahead): an early expiry only re-arms.
+    /// </summary>
+    private void Arm()
+    {
+        if (_due is { } due)
         {
             var delay = due - time.GetUtcNow();
-            _timer?.Change(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
+            _timer?.Change(delay < TimeSpan.Zero ? TimeSpan.Zero : delay > MaxTimerDelay ? MaxTimerDelay : delay, Timeout.InfiniteTimeSpan);
         }
         else
         {
             _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
-
-        return Task.CompletedTask;
     }
 
     private void Fire()
     {
-        if (_due is { } due && _callback is { } callback)
+        if (_due is not { } due || _callback is not { } callback)
         {
-            _ = callback(due);
+            return;
         }
+
+        if (due > time.GetUtcNow())
+        {
+            Arm();
+            return;
+        }
+
+        _ = callback(due);
     }
 
     public async ValueTask DisposeAsync()

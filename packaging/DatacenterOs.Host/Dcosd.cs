@@ -119,6 +119,13 @@ internal static class Dcosd
                 master = await MasterRuntime.StartAsync(options, registry, TimeProvider.System, loggers, cancellationToken).ConfigureAwait(false);
                 var builder = WebApplication.CreateSlimBuilder();
                 builder.Logging.ClearProviders();
+
+                // Only errors from the web stack (an unhandled exception behind a 500 must reach the operator's log).
+                builder.Logging.AddSimpleConsole(o =>
+                {
+                    o.SingleLine = true;
+                    o.TimestampFormat = "HH:mm:ss ";
+                }).SetMinimumLevel(LogLevel.Error);
                 builder.WebHost.UseUrls(listen.GetLeftPart(UriPartial.Authority));
                 app = builder.Build();
                 master.MapEndpoints(app);

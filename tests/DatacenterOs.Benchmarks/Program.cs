@@ -48,8 +48,15 @@ var jobsCommand = new Command("jobs", "Jobs (/v1/scheduler) on a standalone clus
 };
 jobsCommand.SetAction((r, ct) => JobsBenchmark.RunAsync(r.GetValue(jobCount), r.GetValue(jobMinutes), r.GetValue(jobAgents), !r.GetValue(noCron), ct));
 
+var triggerRounds = new Option<int>("--rounds") { Description = "Timed evaluations", DefaultValueFactory = _ => 50 };
+var jobsTrigger = new Command("jobs-trigger", "The pure trigger decision (JobTrigger.Due) at a minute boundary for N every-minute cron jobs")
+{
+    jobCount, triggerRounds,
+};
+jobsTrigger.SetAction(r => JobTriggerBenchmark.Run(r.GetValue(jobCount), r.GetValue(triggerRounds)));
+
 var root = new RootCommand("DatacenterOs benchmarks: each prints one line of numbers")
 {
-    declineOffers, largeAndSmallQuota, launch, appsCommand, jobsCommand,
+    declineOffers, largeAndSmallQuota, launch, appsCommand, jobsCommand, jobsTrigger,
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace DatacenterOs.Jobs.Core;
 
 /// <summary>Either a parsed schedule or the reason it could not be parsed.</summary>
@@ -41,8 +43,40 @@ public sealed class ScheduleParseResult
 /// </summary>
 public static class ScheduleParser
 {
-    /// <summary>Parses <paramref name="schedule"/> in the IANA zone <paramref name="timeZone"/> (null or empty: UTC / the written offset).</summary>
+    /// <summary>Most (schedule, zone) pairs <see cref="Parse"/> remembers; the memo starts over when full.</summary>
+    private const int MemoLimit = 4096;
+
+    private static readonly ConcurrentDictionary<(string Schedule, string TimeZone), ScheduleParseResult> Memo = new();
+
+    /// <summary>
+    /// Parses <paramref name="schedule"/> in the IANA zone <paramref name="timeZone"/> (null or empty: UTC / the written
+    /// offset). Results are immutable and memoized per (schedule, zone), so evaluating many jobs at each wake-up does not
+    /// parse their schedules again.
+    /// </summary>
     public static ScheduleParseResult Parse(string? schedule, string? timeZone)
+    {
+        if (schedule is null)
+        {
+            return ParseUncached(schedule, timeZone);
+        }
+
+        var key = (schedule, timeZone ?? string.Empty);
+        if (Memo.TryGetValue(key, out var known))
+        {
+            return known;
+        }
+
+        var result = ParseUncached(schedule, timeZone);
+        if (Memo.Count >= MemoLimit)
+        {
+            Memo.Clear();
+        }
+
+        Memo[key] = result;
+        return result;
+    }
+
+    private static ScheduleParseResult ParseUncached(string? schedule, string? timeZone)
     {
         if (!ScheduleTimeZones.TryResolve(timeZone, out var zone, out var zoneError))
         {
