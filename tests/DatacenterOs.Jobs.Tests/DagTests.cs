@@ -80,7 +80,8 @@ public sealed class DagTests
         await Task.Delay(300);
         Assert.Equal("pending", JobsFixture.State((await f.RunsAsync("B")).Single(r => (int)r!["attempt"]! == 1)!));
         f.Clock.AdvanceSeconds(1.1); // the retry is due retryDelaySeconds after the failure
-        runs = await f.WaitForRunsAsync(Diamond, r => r["D"].Count == 1, "D decided");
+        // Histories are read one job at a time: wait until B's rows (read before D's) show the decision too.
+        runs = await f.WaitForRunsAsync(Diamond, r => r["D"].Count == 1 && r["B"].All(b => JobsFixture.State(b!) != "running" && JobsFixture.State(b!) != "pending"), "D decided");
         Assert.All(runs["B"], r => Assert.Equal("failed", JobsFixture.State(r!)));
         Assert.All(runs["B"], r => Assert.Equal((string)runs["A"][0]!["dagRunId"]!, (string)r!["dagRunId"]!));
         var d = runs["D"][0]!;
