@@ -380,7 +380,7 @@ internal static partial class Commands
         return text.Length <= max ? text : text[..(max - 1)] + "…";
     }
 
-    private static Spectre.Console.Table TasksTable(IEnumerable<AppTaskDto> tasks)
+    private static OutputTable TasksTable(IEnumerable<AppTaskDto> tasks)
     {
         var table = Session.NewTable("TASK", "HOST", "STATE", "PORTS", "HEALTH", "STARTED", "VERSION");
         foreach (var t in tasks.OrderBy(t => t.Id, StringComparer.Ordinal))

@@ -5,7 +5,6 @@ using DatacenterOs.Apps.Contracts;
 using DatacenterOs.Jobs.Contracts;
 using DatacenterOs.Kernel.Contracts;
 using Spectre.Console;
-using Spectre.Console.Rendering;
 
 namespace DatacenterOs.Cli;
 
@@ -67,22 +66,23 @@ internal sealed class Session : IDisposable
     /// <summary>Writes a JSON tree indented.</summary>
     public void Json(JsonNode? node) => Context.Out.WriteLine(node?.ToJsonString(IndentedJson) ?? "null");
 
-    /// <summary>A table with the given upper-case headers; rows are added as plain text (no markup).</summary>
-    public static Table NewTable(params string[] headers)
+    /// <summary>A table with the given upper-case headers.</summary>
+    public static OutputTable NewTable(params string[] headers) => new(headers);
+
+    public static void Row(OutputTable table, params string?[] cells) => table.AddRow(cells);
+
+    /// <summary>Writes a table: drawn on a terminal, plain aligned columns otherwise.</summary>
+    public void Write(OutputTable table)
     {
-        var table = new Table().Border(TableBorder.Simple);
-        foreach (var header in headers)
+        if (Context.Interactive)
         {
-            table.AddColumn(new TableColumn(new Text(header)) { NoWrap = true });
+            Console.Write(table.ToSpectre());
         }
-
-        return table;
+        else
+        {
+            Context.Out.Write(table.ToPlainText());
+        }
     }
-
-    public static void Row(Table table, params string?[] cells) =>
-        table.AddRow(cells.Select(c => (IRenderable)new Text(c ?? "")).ToArray());
-
-    public void Write(IRenderable renderable) => Console.Write(renderable);
 
     /// <summary>Reads <paramref name="file"/> (<c>-</c>: standard input) and checks it is JSON.</summary>
     /// <exception cref="UserException">Missing or unreadable file, or invalid JSON.</exception>
@@ -130,7 +130,7 @@ internal sealed class Session : IDisposable
 
     private static string FirstSentence(string message)
     {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal) is var l and > 0 ? l : message.IndexOf(" Path:", StringComparison.Ordinal);
         return (cut > 0 ? message[..cut] : message).TrimEnd('.');
     }
 
