@@ -165,8 +165,14 @@ internal static partial class Commands
                 throw new UserException($"N must be 0 or more (got {n})");
             }
 
-            return ChangeAsync(s, parse, scaleWait, $"scaling {id} to {n}", async () =>
-                (await s.Apps.ScaleAppAsync(id, n, parse.GetValue(scaleWait.Force), ct).ConfigureAwait(false)).DeploymentId, ct);
+            return ScaleAsync();
+
+            async Task<int> ScaleAsync()
+            {
+                await s.Apps.GetAppAsync(id, ct).ConfigureAwait(false); // PUT would create a missing app: say it does not exist
+                return await ChangeAsync(s, parse, scaleWait, $"scaling {id} to {n}", async () =>
+                    (await s.Apps.ScaleAppAsync(id, n, parse.GetValue(scaleWait.Force), ct).ConfigureAwait(false)).DeploymentId, ct).ConfigureAwait(false);
+            }
         });
 
         // suspend / resume
