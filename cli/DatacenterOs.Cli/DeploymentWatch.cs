@@ -71,18 +71,19 @@ internal sealed class DeploymentWatch : IAsyncDisposable
     {
         if (_session.Context.Interactive)
         {
-            var result = 0;
+            (bool Ok, string? Reason) result = default;
             await _session.Console.Status().StartAsync($"deployment {deploymentId}", async status =>
             {
                 result = await LoopAsync(deploymentId, timeout, text => status.Status(Markup.Escape(text)), cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false);
-            return result;
+            return Finish(deploymentId, result.Ok, result.Reason);
         }
 
-        return await LoopAsync(deploymentId, timeout, _session.Line, cancellationToken).ConfigureAwait(false);
+        var outcome = await LoopAsync(deploymentId, timeout, _session.Line, cancellationToken).ConfigureAwait(false);
+        return Finish(deploymentId, outcome.Ok, outcome.Reason);
     }
 
-    private async Task<int> LoopAsync(string id, TimeSpan timeout, Action<string> show, CancellationToken cancellationToken)
+    private async Task<(bool Ok, string? Reason)> LoopAsync(string id, TimeSpan timeout, Action<string> show, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var poll = TimeSpan.FromSeconds(_session.Context.PollSeconds);
@@ -92,7 +93,7 @@ internal sealed class DeploymentWatch : IAsyncDisposable
         {
             if (_outcomes.TryGetValue(id, out var outcome))
             {
-                return Finish(id, outcome.Ok, outcome.Reason);
+                return outcome;
             }
 
             var elapsed = Stopwatch.GetElapsedTime(started);
@@ -109,7 +110,7 @@ internal sealed class DeploymentWatch : IAsyncDisposable
                 goneAt ??= elapsed;
                 if (!StreamAttached || elapsed - goneAt > TimeSpan.FromSeconds(3))
                 {
-                    return Finish(id, true, null);
+                    return (true, null);
                 }
             }
             else

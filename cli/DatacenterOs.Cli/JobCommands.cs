@@ -13,19 +13,23 @@ internal static partial class Commands
         var job = new Command("job", "Scheduled jobs and their dependency DAGs (Jobs, Chronos's /v1/scheduler API).\n\nExample:\n  dcos job add examples/jobs/extract.json");
         var nameArg = () => new Argument<string>("NAME") { Description = "Job name" };
 
-        var add = Cmd("add", "Creates or replaces jobs from a Chronos job definition, or a JSON array of them (parents first is not required).",
-            "dcos job add examples/jobs/extract.json\ncat dag.json | dcos job add -");
-        var addFile = new Argument<string>("FILE") { Description = "JSON file (a job or an array of jobs), or - for standard input" };
-        add.Add(addFile);
+        var add = Cmd("add", "Creates or replaces jobs from Chronos job definitions: each FILE holds a job or a JSON array of jobs; parents are posted before their children.",
+            "dcos job add examples/jobs/*.json\ncat dag.json | dcos job add -");
+        var addFiles = new Argument<string[]>("FILE") { Description = "JSON files (a job or an array of jobs), or - for standard input", Arity = ArgumentArity.OneOrMore };
+        add.Add(addFiles);
         add.Handle(env, async (s, parse, ct) =>
         {
-            var node = JsonNode.Parse(s.ReadJsonInput(parse.GetValue(addFile)!));
-            var jobs = node switch
+            var jobs = new List<JsonObject>();
+            foreach (var file in parse.GetValue(addFiles) ?? [])
             {
-                JsonObject o => [o],
-                JsonArray a when a.All(x => x is JsonObject) => a.Select(x => x!.AsObject()).ToList(),
-                _ => throw new UserException("expected a job object or an array of job objects"),
-            };
+                jobs.AddRange(JsonNode.Parse(s.ReadJsonInput(file)) switch
+                {
+                    JsonObject o => [o],
+                    JsonArray a when a.All(x => x is JsonObject) => a.Select(x => x!.AsObject()).ToList(),
+                    _ => throw new UserException($"{file}: expected a job object or an array of job objects"),
+                });
+            }
+
             foreach (var j in OrderParentsFirst(jobs))
             {
                 var name = await s.Jobs.UpsertJobAsync(j.ToJsonString(), ct).ConfigureAwait(false);

@@ -44,7 +44,8 @@ public sealed class JobCommandTests(ClusterFixture cluster)
         var last = runs[0]!;
         Assert.Equal("dependency", (string?)last["trigger"]);
         Assert.Equal(0, (int)last["exitCode"]!);
-        Assert.Contains("loaded", (string?)last["stdout"]);
+        var log = await cluster.RunAsync("task", "log", (string)last["taskId"]!);
+        Assert.Equal((0, "loaded\n"), (log.ExitCode, log.Out));
 
         var table = await cluster.RunAsync("job", "history", "cli-extract");
         var lines = table.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
