@@ -70,6 +70,9 @@ public sealed class DependencyDirectionTests
     [InlineData("DatacenterOs.Apps", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Kernel" })]
     [InlineData("DatacenterOs.Jobs", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Kernel", "DatacenterOs.Apps", "DatacenterOs.Apps.Core" })]
     [InlineData("DatacenterOs.Jobs.Core", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Storage", "DatacenterOs.Kernel", "DatacenterOs.Frameworks.Client", "DatacenterOs.Apps.Core" })]
+    [InlineData("dcos", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Storage", "DatacenterOs.Apps", "DatacenterOs.Jobs", "DatacenterOs.Frameworks.Client", "DatacenterOs.Kernel" })]
+    [InlineData("DatacenterOs.Apps.Contracts", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Storage", "DatacenterOs.Apps", "DatacenterOs.Jobs", "DatacenterOs.Frameworks.Client" })]
+    [InlineData("DatacenterOs.Jobs.Contracts", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Storage", "DatacenterOs.Apps", "DatacenterOs.Jobs", "DatacenterOs.Frameworks.Client" })]
     public void Projects_do_not_reference_what_the_architecture_forbids(string assemblyName, string[] forbidden)
     {
         var references = Assembly.Load(assemblyName).GetReferencedAssemblies().Select(a => a.Name!).ToList();
