@@ -443,12 +443,15 @@ public static class JobTrigger
 
         private void FollowDagRuns()
         {
-            var latestFinal = AllRuns
+            // Built on first need: most DAG runs (a root without DAG-mode children) never look outside themselves.
+            Dictionary<string, JobRun>? latestFinalRuns = null;
+            Dictionary<string, JobRun> LatestFinal() => latestFinalRuns ??= AllRuns
                 .Where(r => r.IsTerminal && JobRuns.IsFinal(r, graph.Find(r.JobName)))
                 .GroupBy(r => r.JobName, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => g.MaxBy(r => (r.FinishedAt ?? r.CreatedAt, r.Attempt))!, StringComparer.Ordinal);
 
             var dagRuns = AllRuns
+                .Where(r => graph.ChildrenOf(r.RootJob).Count > 0)
                 .GroupBy(r => r.DagRunId, StringComparer.Ordinal)
                 .Where(g => g.Any(IsRecent))
                 .Select(g => (Id: g.Key, Root: g.First().RootJob, ScheduledFor: g.First().ScheduledFor))
@@ -491,7 +494,7 @@ public static class JobTrigger
                                 blocked.Add($"parent '{parentName}' {Describe(outcome)} in this DAG run");
                             }
                         }
-                        else if (!latestFinal.TryGetValue(parentName, out var last) || !CountsAsSuccess(last, parent))
+                        else if (!LatestFinal().TryGetValue(parentName, out var last) || !CountsAsSuccess(last, parent))
                         {
                             blocked.Add($"parent '{parentName}' (outside this DAG run) has not succeeded in its latest run");
                         }
