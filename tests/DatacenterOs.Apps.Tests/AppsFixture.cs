@@ -1,14 +1,8 @@
-using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using DatacenterOs.Agent;
 using DatacenterOs.Agent.Simulation;
-using DatacenterOs.Master;
+using DatacenterOs.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace DatacenterOs.Apps.Tests;
 
@@ -19,11 +13,9 @@ namespace DatacenterOs.Apps.Tests;
 internal sealed class AppsFixture : IAsyncDisposable
 {
     private readonly List<SimulatedAgent> _agents = [];
-    private WebApplication? _web;
-    private SqliteMasterRegistry? _registry;
+    private LoopbackCluster? _cluster;
     private AppsStore? _store;
     private WebApplication? _appsWeb;
-    private MasterRuntime? _master;
     private int _ids;
 
     private AppsFixture(string workDir) => WorkDir = workDir;
@@ -56,7 +48,7 @@ internal sealed class AppsFixture : IAsyncDisposable
     }
 
     /// <summary>The real agent, when started with <see cref="StartWithRealAgentAsync"/>.</summary>
-    public AgentRuntime? RealAgent { get; private set; }
+    public AgentRuntime? RealAgent => _cluster?.RealAgent;
 
     /// <summary>Stops the Apps service (the master keeps its tasks) and starts a new one on the same apps.db.</summary>
     public async Task RestartAppsAsync(Action? whileStopped = null)
@@ -78,98 +70,37 @@ internal sealed class AppsFixture : IAsyncDisposable
     {
         _store = await AppsStore.OpenAsync(Path.Combine(WorkDir, "apps.db"));
         Apps = new AppsService(
-            AppsService.ConnectOver(_master!.InProcessTransport),
+            AppsService.ConnectOver(_cluster!.Master.InProcessTransport),
             new AppsOptions { ResubscribeDelay = TimeSpan.FromMilliseconds(200), ReconciliationTimeout = TimeSpan.FromSeconds(3) },
             TimeProvider.System,
             () => "t" + Interlocked.Increment(ref _ids).ToString("D4", System.Globalization.CultureInfo.InvariantCulture),
             _store);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _appsWeb = builder.Build();
-        Apps.MapAppsEndpoints(_appsWeb);
-        await _appsWeb.StartAsync();
-        Url = new Uri(_appsWeb.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        (_appsWeb, Url) = await LoopbackCluster.StartWebAsync(Apps.MapAppsEndpoints);
         await Apps.StartAsync();
         await WaitUntilAsync(() => Task.FromResult(Apps.IsConnected), "apps subscribed");
     }
 
     private async Task StartCoreAsync(int agents, bool realAgent = false)
     {
-        var options = new MasterOptions { WorkDir = WorkDir, AllocationInterval = TimeSpan.FromMilliseconds(100) };
-        _registry = await SqliteMasterRegistry.OpenAsync(WorkDir, () => "test-" + Guid.NewGuid().ToString("N")[..8], CancellationToken.None);
-        _master = await MasterRuntime.StartAsync(options, _registry, TimeProvider.System, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)), CancellationToken.None);
-
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _web = builder.Build();
-        _master.MapEndpoints(_web);
-        await _web.StartAsync();
-        MasterUrl = new Uri(_web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-
+        _cluster = await LoopbackCluster.StartAsync(WorkDir, realAgent);
+        MasterUrl = _cluster.MasterUrl;
         for (var i = 0; i < agents; i++)
         {
-            var agent = new SimulatedAgent($"host-{i}", Kernel.Resources.Parse("cpus:4;mem:4096;ports:[31000-31100]"), [MasterUrl.GetLeftPart(UriPartial.Authority)]);
+            var agent = new SimulatedAgent($"host-{i}", Kernel.Resources.Parse("cpus:4;mem:4096;ports:[31000-31100]"), [_cluster.MasterAuthority]);
             agent.Start();
             _agents.Add(agent);
-        }
-
-        if (realAgent)
-        {
-            RealAgent = new AgentRuntime(
-                new AgentOptions
-                {
-                    WorkDir = Path.Combine(WorkDir, "agent"),
-                    MasterUrls = [MasterUrl.GetLeftPart(UriPartial.Authority)],
-                    Hostname = "127.0.0.1",
-                    ListenAddress = "127.0.0.1",
-                    Port = 0,
-                    ResourcesText = "cpus:4;mem:4096;disk:10000;ports:[32000-32200]",
-                    MemoryCgroupRoot = null,
-                },
-                TimeProvider.System,
-                LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)));
-            await RealAgent.StartAsync(CancellationToken.None);
-            await WaitUntilAsync(() => Task.FromResult(RealAgent.IsSubscribed && RealAgent.AgentId is not null), "real agent registered");
         }
 
         await WaitUntilAsync(() => Task.FromResult(_agents.All(a => a.AgentId is not null)), "agents registered");
         await StartAppsAsync();
     }
 
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 30)
-    {
-        var started = TimeProvider.System.GetTimestamp();
-        while (!await condition())
-        {
-            if (TimeProvider.System.GetElapsedTime(started) > TimeSpan.FromSeconds(seconds))
-            {
-                throw new TimeoutException("timed out waiting for " + what);
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    public static Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 30) => LoopbackCluster.WaitUntilAsync(condition, what, seconds);
 
     public async Task<(int Status, JsonNode? Body, HttpResponseMessage Response)> SendAsync(HttpMethod method, string path, string? json = null)
     {
-        using var request = new HttpRequestMessage(method, new Uri(Url, path));
-        if (json is not null)
-        {
-            request.Content = new StringContent(json);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        }
-
-        var response = await Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        JsonNode? body = null;
-        if (response.Content.Headers.ContentType?.MediaType == "application/json" && text.Length > 0)
-        {
-            body = JsonNode.Parse(text);
-        }
-
-        return ((int)response.StatusCode, body, response);
+        var (status, body, _, response) = await LoopbackCluster.SendAsync(Http, method, new Uri(Url, path), json);
+        return (status, body, response);
     }
 
     public async Task<JsonNode> GetAppAsync(string id)
@@ -233,24 +164,11 @@ internal sealed class AppsFixture : IAsyncDisposable
             await agent.DisposeAsync();
         }
 
-        if (RealAgent is not null)
+        if (_cluster is not null)
         {
-            await RealAgent.StopAsync(CancellationToken.None);
-            await RealAgent.DisposeAsync();
+            await _cluster.DisposeAsync();
         }
 
-        if (_master is not null)
-        {
-            await _master.DisposeAsync();
-        }
-
-        if (_web is not null)
-        {
-            await _web.StopAsync();
-            await _web.DisposeAsync();
-        }
-
-        _registry?.Dispose();
         Http.Dispose();
         try
         {

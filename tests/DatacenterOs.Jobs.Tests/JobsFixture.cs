@@ -1,14 +1,7 @@
-using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using DatacenterOs.Agent;
-using DatacenterOs.Master;
 using DatacenterOs.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace DatacenterOs.Jobs.Tests;
 
@@ -20,11 +13,9 @@ namespace DatacenterOs.Jobs.Tests;
 internal sealed class JobsFixture : IAsyncDisposable
 {
     private readonly List<ScriptedAgent> _agents = [];
-    private WebApplication? _web;
-    private SqliteMasterRegistry? _registry;
+    private LoopbackCluster? _cluster;
     private JobsStore? _store;
     private WebApplication? _jobsWeb;
-    private MasterRuntime? _master;
 
     private JobsFixture(string workDir, DateTimeOffset start)
     {
@@ -41,7 +32,7 @@ internal sealed class JobsFixture : IAsyncDisposable
 
     public IReadOnlyList<ScriptedAgent> Agents => _agents;
 
-    public AgentRuntime? RealAgent { get; private set; }
+    public AgentRuntime? RealAgent => _cluster?.RealAgent;
 
     /// <summary>Base URL of the Jobs API (its own web application, so the service can be restarted).</summary>
     public Uri Url { get; private set; } = null!;
@@ -91,103 +82,34 @@ internal sealed class JobsFixture : IAsyncDisposable
     {
         _store = await JobsStore.OpenAsync(Path.Combine(WorkDir, "jobs.db"));
         Jobs = new JobsService(
-            JobsService.ConnectOver(_master!.InProcessTransport),
+            JobsService.ConnectOver(_cluster!.Master.InProcessTransport),
             new JobsOptions { ResubscribeDelay = TimeSpan.FromMilliseconds(200), ReconciliationTimeout = TimeSpan.FromSeconds(3) },
             Clock,
             _store);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _jobsWeb = builder.Build();
-        Jobs.MapJobsEndpoints(_jobsWeb);
-        await _jobsWeb.StartAsync();
-        Url = new Uri(_jobsWeb.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        (_jobsWeb, Url) = await LoopbackCluster.StartWebAsync(Jobs.MapJobsEndpoints);
         await Jobs.StartAsync();
         await WaitUntilAsync(() => Task.FromResult(Jobs.IsConnected && !Jobs.IsReconciling), "jobs subscribed");
     }
 
     private async Task StartCoreAsync(int agents, bool realAgent)
     {
-        var options = new MasterOptions { WorkDir = WorkDir, AllocationInterval = TimeSpan.FromMilliseconds(100) };
-        _registry = await SqliteMasterRegistry.OpenAsync(WorkDir, () => "test-" + Guid.NewGuid().ToString("N")[..8], CancellationToken.None);
-        _master = await MasterRuntime.StartAsync(options, _registry, TimeProvider.System, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)), CancellationToken.None);
-
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _web = builder.Build();
-        _master.MapEndpoints(_web);
-        await _web.StartAsync();
-        MasterUrl = new Uri(_web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-
+        _cluster = await LoopbackCluster.StartAsync(WorkDir, realAgent);
+        MasterUrl = _cluster.MasterUrl;
         for (var i = 0; i < agents; i++)
         {
-            var agent = new ScriptedAgent($"host-{i}", Kernel.Resources.Parse("cpus:4;mem:4096;disk:10000"), [MasterUrl.GetLeftPart(UriPartial.Authority)]);
+            var agent = new ScriptedAgent($"host-{i}", Kernel.Resources.Parse("cpus:4;mem:4096;disk:10000"), [_cluster.MasterAuthority]);
             agent.Start();
             _agents.Add(agent);
-        }
-
-        if (realAgent)
-        {
-            RealAgent = new AgentRuntime(
-                new AgentOptions
-                {
-                    WorkDir = Path.Combine(WorkDir, "agent"),
-                    MasterUrls = [MasterUrl.GetLeftPart(UriPartial.Authority)],
-                    Hostname = "127.0.0.1",
-                    ListenAddress = "127.0.0.1",
-                    Port = 0,
-                    ResourcesText = "cpus:4;mem:4096;disk:10000;ports:[32000-32200]",
-                    MemoryCgroupRoot = null,
-                },
-                TimeProvider.System,
-                LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)));
-            await RealAgent.StartAsync(CancellationToken.None);
-            await WaitUntilAsync(() => Task.FromResult(RealAgent.IsSubscribed && RealAgent.AgentId is not null), "real agent registered");
         }
 
         await WaitUntilAsync(() => Task.FromResult(_agents.All(a => a.AgentId is not null)), "agents registered");
         await StartJobsAsync();
     }
 
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 30)
-    {
-        var started = TimeProvider.System.GetTimestamp();
-        while (!await condition())
-        {
-            if (TimeProvider.System.GetElapsedTime(started) > TimeSpan.FromSeconds(seconds))
-            {
-                throw new TimeoutException("timed out waiting for " + what);
-            }
+    public static Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 30) => LoopbackCluster.WaitUntilAsync(condition, what, seconds);
 
-            await Task.Delay(50);
-        }
-    }
-
-    public async Task<(int Status, JsonNode? Body, string Text, HttpResponseMessage Response)> SendAsync(HttpMethod method, string path, string? json = null, string? accept = null)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(Url, path));
-        if (json is not null)
-        {
-            request.Content = new StringContent(json);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        }
-
-        if (accept is not null)
-        {
-            request.Headers.Accept.ParseAdd(accept);
-        }
-
-        var response = await Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        JsonNode? body = null;
-        if (response.Content.Headers.ContentType?.MediaType == "application/json" && text.Length > 0)
-        {
-            body = JsonNode.Parse(text);
-        }
-
-        return ((int)response.StatusCode, body, text, response);
-    }
+    public Task<(int Status, JsonNode? Body, string Text, HttpResponseMessage Response)> SendAsync(HttpMethod method, string path, string? json = null, string? accept = null) =>
+        LoopbackCluster.SendAsync(Http, method, new Uri(Url, path), json, accept);
 
     public async Task PostAsync(string kind, string json)
     {
@@ -249,24 +171,11 @@ internal sealed class JobsFixture : IAsyncDisposable
             await agent.DisposeAsync();
         }
 
-        if (RealAgent is not null)
+        if (_cluster is not null)
         {
-            await RealAgent.StopAsync(CancellationToken.None);
-            await RealAgent.DisposeAsync();
+            await _cluster.DisposeAsync();
         }
 
-        if (_master is not null)
-        {
-            await _master.DisposeAsync();
-        }
-
-        if (_web is not null)
-        {
-            await _web.StopAsync();
-            await _web.DisposeAsync();
-        }
-
-        _registry?.Dispose();
         Http.Dispose();
         try
         {
