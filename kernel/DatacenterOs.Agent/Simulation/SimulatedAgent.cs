@@ -9,8 +9,8 @@ namespace DatacenterOs.Agent.Simulation;
 /// <summary>
 /// An agent that runs no process, for benchmarks and scale tests: it registers and reports status through the same
 /// agent protocol as a real agent (<c>POST /api/v1/agent</c>), answers LAUNCH with TASK_RUNNING at once, KILL with
-/// TASK_KILLED, and, when the task has the label <see cref="DurationLabel"/> (seconds), TASK_FINISHED after that long
-/// on its clock. Updates are sent once (no retry), batched; acknowledgements are accepted and ignored.
+/// TASK_KILLED, and ends tasks as its <see cref="Script"/> says (by default, when the task has the label
+/// <see cref="DurationLabel"/> (seconds), TASK_FINISHED after that long on its clock). Updates are sent once (no retry), batched; acknowledgements are accepted and ignored.
 /// </summary>
 public sealed class SimulatedAgent : IAsyncDisposable
 {
@@ -20,7 +20,9 @@ public sealed class SimulatedAgent : IAsyncDisposable
     private readonly string _hostname;
     private readonly Resources _resources;
     private readonly TimeProvider _time;
-    private readonly MasterConnection _connection;
+    private readonly IReadOnlyList<string> _masterUrls;
+    private readonly ILogger? _logger;
+    private MasterConnection? _connection;
     private readonly ConcurrentDictionary<(string Framework, string Task), AgentTaskDto> _tasks = new();
     private readonly CancellationTokenSource _cts = new();
     private Task? _run;
@@ -32,8 +34,19 @@ public sealed class SimulatedAgent : IAsyncDisposable
         _hostname = hostname;
         _resources = resources;
         _time = time ?? TimeProvider.System;
-        _connection = new MasterConnection(masterUrls, _time, logger);
+        _masterUrls = masterUrls;
+        _logger = logger;
     }
+
+    /// <summary>
+    /// Decides how each launched task ends: after how many seconds (on this agent's clock) and in which terminal state
+    /// with which message; null means it runs until killed. Default: <see cref="DurationLabel"/> seconds, then
+    /// TASK_FINISHED. Tests use it to script failures (e.g. from the task's environment).
+    /// </summary>
+    public Func<TaskInfoDto, SimulatedOutcome?> Script { get; init; } = DefaultScript;
+
+    /// <summary>First re-subscription delay after the master connection drops (1 s).</summary>
+    public TimeSpan MinBackoff { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Called with the task id and the time (this agent's clock) of every LAUNCH as it arrives, before TASK_RUNNING is
@@ -48,7 +61,21 @@ public sealed class SimulatedAgent : IAsyncDisposable
     public int RunningTasks => _tasks.Count;
 
     /// <summary>Starts subscribing in the background (re-subscribing, with its tasks, whenever the stream drops).</summary>
-    public void Start() => _run = _connection.RunAsync(BuildSubscribe, OnEventAsync, null, _cts.Token);
+    public void Start()
+    {
+        _connection = new MasterConnection(_masterUrls, _time, _logger) { MinBackoff = MinBackoff };
+        _run = _connection.RunAsync(BuildSubscribe, OnEventAsync, null, _cts.Token);
+    }
+
+    /// <summary>The default <see cref="Script"/>: <see cref="DurationLabel"/> seconds, then TASK_FINISHED; none: runs on.</summary>
+    public static SimulatedOutcome? DefaultScript(TaskInfoDto task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return task.Labels?.Labels.FirstOrDefault(l => l.Key == DurationLabel)?.Value is { } text
+            && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
+            ? new SimulatedOutcome(seconds, TaskStates.Finished, "simulated task finished")
+            : null;
+    }
 
     private AgentSubscribeCall BuildSubscribe() => new(
         new AgentInfoDto
@@ -73,19 +100,18 @@ public sealed class SimulatedAgent : IAsyncDisposable
                 OnLaunch?.Invoke(launch.Task.TaskId.Value, _time.GetUtcNow());
                 var running = Status(launch.Task.TaskId, TaskStates.Running, null);
                 _tasks[(launch.FrameworkId.Value, launch.Task.TaskId.Value)] = new AgentTaskDto(launch.FrameworkId, launch.Role, launch.Task, running);
-                // The finish timer starts before RUNNING is reported, so a clock advanced after RUNNING reaches it.
-                if (launch.Task.Labels?.Labels.FirstOrDefault(l => l.Key == DurationLabel)?.Value is { } text
-                    && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
+                // The end timer starts before RUNNING is reported, so a clock advanced after RUNNING reaches it.
+                if (Script(launch.Task) is { } outcome)
                 {
                     ITimer? timer = null;
                     timer = _time.CreateTimer(
                         _ =>
                         {
                             timer?.Dispose();
-                            _ = EndAsync(launch.FrameworkId, launch.Task.TaskId, TaskStates.Finished, "simulated task finished");
+                            _ = EndAsync(launch.FrameworkId, launch.Task.TaskId, outcome.State, outcome.Message);
                         },
                         null,
-                        TimeSpan.FromSeconds(seconds),
+                        TimeSpan.FromSeconds(outcome.Seconds),
                         Timeout.InfiniteTimeSpan);
                 }
 
@@ -124,7 +150,7 @@ public sealed class SimulatedAgent : IAsyncDisposable
     };
 
     private Task<bool> SendAsync(IdDto frameworkId, TaskStatusDto status, CancellationToken cancellationToken) =>
-        AgentId is null
+        AgentId is null || _connection is null
             ? Task.FromResult(false)
             : _connection.SendUpdateAsync(new IdDto(AgentId), new AgentUpdateCall(frameworkId, status), cancellationToken);
 
@@ -143,7 +169,10 @@ public sealed class SimulatedAgent : IAsyncDisposable
             }
         }
 
-        _connection.Dispose();
+        _connection?.Dispose();
         _cts.Dispose();
     }
 }
+
+/// <summary>How a simulated task ends: after <paramref name="Seconds"/> in the terminal <paramref name="State"/> with <paramref name="Message"/>.</summary>
+public sealed record SimulatedOutcome(double Seconds, string State, string Message);
