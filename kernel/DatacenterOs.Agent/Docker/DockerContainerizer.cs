@@ -499,7 +499,9 @@ public sealed partial class DockerContainerizer : IDisposable
         long? shares = resources.Cpus > 0 ? Math.Max(2L, (long)(resources.Cpus * 1024)) : null;
         long? quota = resources.Cpus > 0 ? Math.Max(1000L, (long)(resources.Cpus * 100_000)) : null;
 
-        var binds = new List<string> { sandbox + ":" + SandboxMountPoint + ":rw" };
+        // Host volumes as binds (Docker creates a missing host directory, as Mesos's docker containerizer relies on);
+        // the sandbox as a mount, since its path holds the task id, which may contain ':'.
+        var binds = new List<string>();
         for (var i = 0; i < (info.Volumes?.Count ?? 0); i++)
         {
             var volume = info.Volumes![i];
@@ -514,6 +516,11 @@ public sealed partial class DockerContainerizer : IDisposable
             }
 
             var host = Path.IsPathRooted(volume.HostPath) ? volume.HostPath : Path.GetFullPath(Path.Combine(sandbox, volume.HostPath));
+            if (host.Contains(':', StringComparison.Ordinal) || volume.ContainerPath.Contains(':', StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"container.volumes[{i}]: paths must not contain ':'");
+            }
+
             var mode = (volume.Mode ?? "RW").ToUpperInvariant() switch
             {
                 "RO" => "ro",
@@ -553,7 +560,8 @@ public sealed partial class DockerContainerizer : IDisposable
 
         var hostConfig = new DockerHostConfig
         {
-            Binds = binds,
+            Binds = binds.Count == 0 ? null : binds,
+            Mounts = [new DockerMount { Source = sandbox, Target = SandboxMountPoint }],
             Memory = memory,
             MemorySwap = memory,
             CpuShares = shares,

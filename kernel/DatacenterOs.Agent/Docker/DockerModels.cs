@@ -80,6 +80,9 @@ public sealed record DockerHostConfig
     /// <summary><c>host:container[:ro|rw]</c> bind mounts.</summary>
     public List<string>? Binds { get; init; }
 
+    /// <summary>Mounts (used for the sandbox: its path may hold characters <see cref="Binds"/> cannot express, such as <c>:</c>).</summary>
+    public List<DockerMount>? Mounts { get; init; }
+
     /// <summary>Memory limit in bytes (0: none).</summary>
     public long? Memory { get; init; }
 
@@ -127,6 +130,22 @@ public sealed record DockerHostConfig
 
     /// <summary>Shared memory size in bytes.</summary>
     public long? ShmSize { get; init; }
+}
+
+/// <summary>A mount of <c>HostConfig.Mounts</c>.</summary>
+public sealed record DockerMount
+{
+    /// <summary><c>bind</c>, <c>volume</c> or <c>tmpfs</c>.</summary>
+    public string Type { get; init; } = "bind";
+
+    /// <summary>Host path (bind) or volume name.</summary>
+    public string Source { get; init; } = "";
+
+    /// <summary>Path inside the container.</summary>
+    public string Target { get; init; } = "";
+
+    /// <summary>Mount read-only.</summary>
+    public bool ReadOnly { get; init; }
 }
 
 /// <summary>One host binding of a container port.</summary>
