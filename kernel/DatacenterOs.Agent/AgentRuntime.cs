@@ -915,7 +915,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
         public void StopHealthChecks() => HealthChecker?.Dispose();
 
         public AgentTask Snapshot() =>
-            new(FrameworkId.Value, Task.TaskId.Value, Role, Task, Latest, Container?.SandboxDirectory, Container?.Pid);
+            new(FrameworkId.Value, Task.TaskId.Value, Role, Task, Latest, Container?.SandboxDirectory, Container?.Pid is > 0 and var pid ? pid : null);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent starting in {WorkDir} with resources {Resources}, agent id {AgentId}")]

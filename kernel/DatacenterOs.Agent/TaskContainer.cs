@@ -189,6 +189,8 @@ public sealed class TaskContainer
 
     internal Task? LogPump { get; set; }
 
+    internal bool Forgotten { get; set; }
+
     /// <summary>Marks the process ended exactly once; false if it already was.</summary>
     internal bool TryMarkEnded() => Interlocked.Exchange(ref _ended, 1) == 0;
 

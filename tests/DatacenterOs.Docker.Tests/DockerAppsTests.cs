@@ -216,5 +216,7 @@ public sealed class DockerAppsTests
             "the queue to name the missing Docker",
             30);
         Assert.Contains("does not advertise Docker", queue!.ToJsonString(), StringComparison.Ordinal);
+        using var docker = DockerEnvironment.Client();
+        Assert.Empty(await docker.ListContainersAsync([DockerContainerizer.LabelWorkDir + "=" + dcosd.AgentWorkDir]));
     }
 }

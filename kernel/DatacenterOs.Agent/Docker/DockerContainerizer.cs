@@ -361,7 +361,10 @@ public sealed partial class DockerContainerizer : IDisposable
             lock (container.Gate)
             {
                 container.Checkpoint = container.Checkpoint with { LatestStatus = status };
-                WriteCheckpoint(container);
+                if (!container.Forgotten)
+                {
+                    WriteCheckpoint(container);
+                }
             }
         }
     }
@@ -374,7 +377,14 @@ public sealed partial class DockerContainerizer : IDisposable
             return;
         }
 
-        _containers.TryRemove((frameworkId, taskId), out _);
+        if (_containers.TryRemove((frameworkId, taskId), out var removed))
+        {
+            // A checkpoint write under way finishes first; none follows (the caller deletes the checkpoint directory).
+            lock (removed.Gate)
+            {
+                removed.Forgotten = true;
+            }
+        }
     }
 
     /// <summary>
