@@ -419,6 +419,27 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
             }
         }
 
+        if (ContainerInfoTypes.IsDocker(task) && Docker is not null)
+        {
+            // Image pulls and container creation can take long: they run beside the event loop (which keeps reading
+            // heartbeats and kills). Until the container started the task is tracked as STAGING, so a second LAUNCH
+            // is ignored and a KILL is remembered.
+            var staging = new TrackedTask(frameworkId, role, task, null, NewStatus(taskId, TaskStates.Staging, null, null, null)) { Launching = true };
+            lock (_lock)
+            {
+                _tasks[(frameworkId.Value, taskId)] = staging;
+            }
+
+            _ = Task.Run(() => LaunchCoreAsync(frameworkId, role, task, staging, CancellationToken.None), CancellationToken.None);
+            return;
+        }
+
+        await LaunchCoreAsync(frameworkId, role, task, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task LaunchCoreAsync(IdDto frameworkId, string role, TaskInfoDto task, TrackedTask? staging, CancellationToken cancellationToken)
+    {
+        var taskId = task.TaskId.Value;
         TaskContainer container;
         try
         {
@@ -433,25 +454,48 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
                 container = await Containerizer.LaunchAsync(frameworkId, role, task, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (ContainerLaunchException e)
+        catch (Exception e) when (e is ContainerLaunchException || (staging is not null && e is ObjectDisposedException or OperationCanceledException))
         {
+            if (e is not ContainerLaunchException launchError)
+            {
+                return; // the agent stopped meanwhile
+            }
+
             var failed = new TrackedTask(frameworkId, role, task, null, NewStatus(taskId, TaskStates.Staging, null, null, null));
             lock (_lock)
             {
                 _tasks[(frameworkId.Value, taskId)] = failed;
             }
 
-            Report(failed, e.TaskState, e.Message, e.Reason, "SOURCE_AGENT");
+            if (Volatile.Read(ref _state) != 2)
+            {
+                Report(failed, launchError.TaskState, launchError.Message, launchError.Reason, "SOURCE_AGENT");
+            }
+
             return;
         }
 
         var tracked = new TrackedTask(frameworkId, role, task, container, NewStatus(taskId, TaskStates.Staging, null, null, null));
+        bool killWanted;
         lock (_lock)
         {
             _tasks[(frameworkId.Value, taskId)] = tracked;
+            killWanted = staging?.KillWanted == true;
+        }
+
+        if (Volatile.Read(ref _state) == 2)
+        {
+            return; // stopped meanwhile: the next agent run re-adopts the container
         }
 
         Report(tracked, TaskStates.Running, null, null, "SOURCE_EXECUTOR");
+        if (killWanted)
+        {
+            Kill(frameworkId, taskId, staging!.KillPolicy);
+            Watch(tracked, container);
+            return;
+        }
+
         StartHealthChecks(tracked, container);
         Watch(tracked, container);
     }
@@ -474,8 +518,15 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
 
         lock (_lock)
         {
-            if (_tasks.ContainsKey((frameworkId.Value, taskId)))
+            if (_tasks.TryGetValue((frameworkId.Value, taskId), out var known))
             {
+                if (known.Launching)
+                {
+                    // Its container is still being created: killed as soon as it started.
+                    known.KillWanted = true;
+                    known.KillPolicy = killPolicy;
+                }
+
                 return; // known but never started (launch failed): already terminal
             }
         }
@@ -911,6 +962,14 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
         public TaskStatusDto Latest { get; set; } = latest;
 
         public TaskHealthChecker? HealthChecker { get; set; }
+
+        /// <summary>A Docker container is being created for it (no container yet).</summary>
+        public bool Launching { get; init; }
+
+        /// <summary>A KILL arrived while <see cref="Launching"/>.</summary>
+        public bool KillWanted { get; set; }
+
+        public KillPolicyDto? KillPolicy { get; set; }
 
         public void StopHealthChecks() => HealthChecker?.Dispose();
 

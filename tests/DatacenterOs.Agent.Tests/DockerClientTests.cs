@@ -343,3 +343,84 @@ public sealed class DockerUnavailableTests : IAsyncLifetime, IDisposable
         Assert.Contains("Docker is not available", error.Update!.Status.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>An agent follows its Docker daemon: advertises Docker while it answers, subscribes again without it when it stops.</summary>
+public sealed class DockerAvailabilityTests : IAsyncLifetime, IDisposable
+{
+    private readonly TempWorkDir _dir = new();
+    private readonly FakeTimeProvider _time = new();
+    private readonly string _socket = Path.Combine(Path.GetTempPath(), "dcos-fake-docker-" + Guid.NewGuid().ToString("N")[..8] + ".sock");
+    private FakeMaster _master = null!;
+    private WebApplication? _daemon;
+    private AgentRuntime? _agent;
+
+    public async Task InitializeAsync()
+    {
+        _master = await FakeMaster.StartAsync();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(o => o.ListenUnixSocket(_socket));
+        _daemon = builder.Build();
+        _daemon.Run(async ctx =>
+        {
+            switch (ctx.Request.Path.Value)
+            {
+                case "/v1.41/_ping":
+                    await ctx.Response.WriteAsync("OK");
+                    break;
+                case "/v1.41/version":
+                    await ctx.Response.WriteAsJsonAsync(new { Version = "20.10.24" });
+                    break;
+                case "/v1.41/containers/json":
+                    await ctx.Response.WriteAsync("[]");
+                    break;
+                default:
+                    ctx.Response.StatusCode = 500;
+                    break;
+            }
+        });
+        await _daemon.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_agent is not null)
+        {
+            await _agent.DisposeAsync();
+        }
+
+        if (_daemon is not null)
+        {
+            await _daemon.DisposeAsync();
+        }
+
+        await _master.DisposeAsync();
+        File.Delete(_socket);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task The_docker_attribute_follows_the_daemon()
+    {
+        _agent = new AgentRuntime(_dir.Options() with { MasterUrls = [_master.Url], DockerEndpoint = "unix://" + _socket }, _time);
+        await _agent.StartAsync(CancellationToken.None);
+        Assert.True(await Tasks.EventuallyAsync(() => _agent.IsSubscribed));
+        Assert.True(_agent.DockerAvailable);
+        var docker = Assert.Single(_master.Subscribes.Single().Subscribe!.AgentInfo.Attributes, a => a.Name == AgentCapabilities.DockerAttribute);
+        Assert.Equal("true", docker.Text!.Value);
+
+        // The daemon goes away: the next probe notices, and the agent subscribes again without the attribute.
+        await _daemon!.StopAsync();
+        await _daemon.DisposeAsync();
+        _daemon = null;
+        Assert.True(await Tasks.EventuallyAsync(() =>
+        {
+            _time.AdvanceSeconds(5);
+            return _master.Subscribes.Count >= 2 && _agent.IsSubscribed;
+        }));
+        Assert.False(_agent.DockerAvailable);
+        Assert.DoesNotContain(_master.Subscribes[^1].Subscribe!.AgentInfo.Attributes, a => a.Name == AgentCapabilities.DockerAttribute);
+        Assert.Equal("agent-1", _master.Subscribes[^1].Subscribe!.AgentInfo.Id!.Value); // same agent, re-subscribed
+    }
+}

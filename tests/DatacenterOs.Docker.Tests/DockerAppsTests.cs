@@ -81,6 +81,24 @@ public sealed class DockerAppsTests
     }
 
     [DockerFact]
+    public async Task A_command_health_check_runs_inside_the_container()
+    {
+        await using var cluster = await DockerCluster.StartAsync();
+
+        // /www/index.html exists only in the image, not on the agent: healthy proves the check ran in the container.
+        var json = $$"""
+            {
+              "id": "/cmdcheck", "cpus": 0.1, "mem": 32, "cmd": "sleep 1000",
+              "container": { "type": "DOCKER", "docker": { "image": "{{Image}}" } },
+              "healthChecks": [ { "protocol": "COMMAND", "command": { "value": "test -f /www/index.html" }, "gracePeriodSeconds": 20, "intervalSeconds": 2, "timeoutSeconds": 1, "maxConsecutiveFailures": 3 } ]
+            }
+            """;
+        Assert.False(File.Exists("/www/index.html"));
+        await cluster.PostAppAsync(json);
+        await cluster.WaitForAppAsync("/cmdcheck", a => (int)a["tasksHealthy"]! == 1, "the command check to pass inside the container");
+    }
+
+    [DockerFact]
     public async Task Volumes_are_mounted_read_only_and_read_write()
     {
         await using var cluster = await DockerCluster.StartAsync();
