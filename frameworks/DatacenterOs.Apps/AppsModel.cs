@@ -294,14 +294,20 @@ internal sealed class OfferPool
 
         var ranges = _ports.ToList();
         var ports = new List<long>();
-        foreach (var definition in app.PortDefinitions ?? [])
+
+        // Host ports wanted, in index order: a fixed port, or null for any. Port definitions (host networking), else the
+        // container's port mappings that have a host port (0 = any), as Marathon's PortsMatcher.
+        var requests = app.PortDefinitions is { Count: > 0 } definitions
+            ? definitions.Select(d => app.RequirePorts && d.Port != 0 ? (long?)d.Port : null).ToList()
+            : (app.Container?.PortMappings ?? []).Where(m => m.HostPort is not null).Select(m => m.HostPort == 0 ? null : (long?)m.HostPort).ToList();
+        foreach (var fixedPort in requests)
         {
             long? port = null;
-            if (app.RequirePorts && definition.Port != 0)
+            if (fixedPort is { } wantedPort)
             {
-                if (ranges.Any(r => r.Begin <= definition.Port && definition.Port <= r.End))
+                if (ranges.Any(r => r.Begin <= wantedPort && wantedPort <= r.End))
                 {
-                    port = definition.Port;
+                    port = wantedPort;
                 }
             }
             else if (ranges.Count > 0)

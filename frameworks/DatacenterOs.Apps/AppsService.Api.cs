@@ -709,7 +709,7 @@ public sealed partial class AppsService
     private JsonObject QueueItemJson(AppState state, DateTimeOffset now)
     {
         var recent = state.Offers.Recent.ToList();
-        var reasons = new[] { "UnfulfilledRole", "UnfulfilledConstraint", "NoCorrespondingReservationFound", "AgentMaintenance", "InsufficientCpus", "InsufficientMemory", "InsufficientDisk", "InsufficientGpus", "InsufficientPorts", "DeclinedScarceResources" };
+        var reasons = new[] { "UnfulfilledRole", "UnfulfilledConstraint", "NoCorrespondingReservationFound", "AgentMaintenance", "InsufficientCpus", "InsufficientMemory", "InsufficientDisk", "InsufficientGpus", "InsufficientPorts", "DeclinedScarceResources", "NoDockerOnAgent" };
         var rejectSummary = new JsonArray();
         foreach (var reason in reasons)
         {

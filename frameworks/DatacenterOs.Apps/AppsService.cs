@@ -685,6 +685,12 @@ public sealed partial class AppsService : IAsyncDisposable
                 string? reason = null;
                 string? detail = null;
                 var used = false;
+                if (NeedsDocker(app) && agent.Attributes?.ContainsKey(AgentCapabilities.DockerAttribute) != true)
+                {
+                    state.Offers.Record(now, offer.Hostname, used: false, "NoDockerOnAgent", $"{offer.Hostname} does not advertise Docker (no '{AgentCapabilities.DockerAttribute}' attribute: no Docker daemon answers there)");
+                    continue;
+                }
+
                 foreach (var instance in state.Instances.Values.Where(i => i.IsScheduled).ToList())
                 {
                     var placed = state.Instances.Values.Where(i => i.Agent is not null).Select(i => i.Agent!).ToList();
@@ -745,6 +751,63 @@ public sealed partial class AppsService : IAsyncDisposable
         + (app.Gpus > 0 ? string.Create(CultureInfo.InvariantCulture, $", gpus {app.Gpus}") : "")
         + (app.PortDefinitions is { Count: > 0 } ports ? string.Create(CultureInfo.InvariantCulture, $", {ports.Count} ports") : "");
 
+    /// <summary>True when the app runs in a Docker container (container type DOCKER with an image).</summary>
+    internal static bool NeedsDocker(AppDefinition app) =>
+        app.Container is { Type: ContainerTypes.Docker, Docker.Image.Length: > 0 };
+
+    /// <summary>
+    /// Mesos <c>ContainerInfo</c> for a Docker app: image, network (host → HOST, container/bridge → BRIDGE, a named
+    /// container network → USER), port mappings with the host ports taken from the offer (in mapping order; container
+    /// port 0 = the host port), host volumes, privileged, parameters and forcePullImage. Null for other apps.
+    /// </summary>
+    internal static ContainerInfoDto? BuildContainer(AppDefinition app, IReadOnlyList<long> hostPorts)
+    {
+        if (!NeedsDocker(app))
+        {
+            return null;
+        }
+
+        var docker = app.Container!.Docker!;
+        var network = app.UsesHostNetworking ? DockerNetworkModes.Host
+            : app.Networks.Any(n => n.Mode == NetworkModes.ContainerBridge) ? DockerNetworkModes.Bridge
+            : DockerNetworkModes.User;
+        List<DockerPortMappingDto>? mappings = null;
+        if (network == DockerNetworkModes.Bridge && app.Container.PortMappings is { Count: > 0 } portMappings)
+        {
+            mappings = [];
+            var next = 0;
+            foreach (var m in portMappings.Where(m => m.HostPort is not null))
+            {
+                if (next >= hostPorts.Count)
+                {
+                    break;
+                }
+
+                var host = (int)hostPorts[next++];
+                mappings.Add(new DockerPortMappingDto { HostPort = host, ContainerPort = m.ContainerPort == 0 ? host : m.ContainerPort, Protocol = m.Protocol });
+            }
+        }
+
+        var volumes = app.Container.Volumes
+            .Where(v => v.HostPath is not null)
+            .Select(v => new VolumeDto { ContainerPath = v.ContainerPath, HostPath = v.HostPath, Mode = v.Mode ?? "RW" })
+            .ToList();
+        return new ContainerInfoDto
+        {
+            Type = ContainerInfoTypes.Docker,
+            Docker = new DockerInfoDto
+            {
+                Image = docker.Image,
+                Network = network,
+                PortMappings = mappings,
+                Privileged = docker.Privileged ? true : null,
+                Parameters = docker.Parameters.Count == 0 ? null : [.. docker.Parameters.Select(p => new ParameterDto(p.Key, p.Value))],
+                ForcePullImage = docker.ForcePullImage ? true : null,
+            },
+            Volumes = volumes.Count == 0 ? null : volumes,
+        };
+    }
+
     private static TaskInfoDto BuildTask(AppDefinition app, Instance instance, OfferDto offer, OfferPool.Taken taken)
     {
         var env = new List<EnvironmentVariableDto>();
@@ -771,9 +834,12 @@ public sealed partial class AppsService : IAsyncDisposable
             }
         }
 
+        var container = BuildContainer(app, taken.Ports);
         var command = app.Cmd is not null || app.Args.Count == 0
             ? new CommandDto { Value = app.Cmd ?? "", Shell = true }
-            : new CommandDto { Value = app.Args[0], Shell = false, Arguments = [.. app.Args] };
+            : container is not null
+                ? new CommandDto { Shell = false, Arguments = [.. app.Args] } // Docker: args are the image's command (its entrypoint applies)
+                : new CommandDto { Value = app.Args[0], Shell = false, Arguments = [.. app.Args] };
         command = command with
         {
             Environment = new EnvironmentDto(env),
@@ -793,6 +859,7 @@ public sealed partial class AppsService : IAsyncDisposable
                 ? null
                 : HealthCheckTranslation.Translate(app.HealthChecks[0], [.. taken.Ports.Select(p => (int)p)]).HealthCheck,
             Labels = app.Labels.Count == 0 ? null : new LabelsDto([.. app.Labels.Select(kv => new LabelDto(kv.Key, kv.Value))]),
+            Container = container,
         };
     }
 }

@@ -940,7 +940,8 @@ public sealed partial class JobsService : IAsyncDisposable
                 if (_runs.GetValueOrDefault(candidate.RunId) is not { State: JobRunState.Pending } run
                     || _graph.Find(run.JobName) is not { Disabled: false } job
                     || !Fits(pool, job)
-                    || !Placement.Accepts(job, offer.Hostname, attributes))
+                    || !Placement.Accepts(job, offer.Hostname, attributes)
+                    || !DockerJobs.Accepts(job, attributes))
                 {
                     continue;
                 }
@@ -1075,6 +1076,7 @@ public sealed partial class JobsService : IAsyncDisposable
             Resources = resources,
             Command = command,
             Labels = labels is { Count: > 0 } ? new LabelsDto([.. labels.Select(kv => new LabelDto(kv.Key, kv.Value))]) : null,
+            Container = DockerJobs.ContainerOf(job),
         };
     }
 

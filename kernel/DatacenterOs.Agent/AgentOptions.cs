@@ -56,6 +56,18 @@ public sealed record AgentOptions
     /// </summary>
     public string? MemoryCgroupRoot { get; init; } = "/sys/fs/cgroup/memory/dcos";
 
+    /// <summary>Run tasks whose container type is <c>DOCKER</c> through the Docker daemon at <see cref="DockerEndpoint"/>; off: such tasks get TASK_ERROR.</summary>
+    public bool DockerEnabled { get; init; } = true;
+
+    /// <summary>Docker Engine API endpoint: <c>unix:///var/run/docker.sock</c> (default) or <c>tcp://host:port</c>.</summary>
+    public string DockerEndpoint { get; init; } = "unix:///var/run/docker.sock";
+
+    /// <summary>Allow tasks to ask for privileged Docker containers (off: such tasks get TASK_ERROR).</summary>
+    public bool DockerAllowPrivileged { get; init; }
+
+    /// <summary>How often the agent checks that the Docker daemon still answers (and advertises Docker or stops).</summary>
+    public TimeSpan DockerProbeInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The host name to use: <see cref="Hostname"/>, else <see cref="AdvertiseIp"/>, else the machine name.</summary>
     public string EffectiveHostname =>
         !string.IsNullOrWhiteSpace(Hostname) ? Hostname : !string.IsNullOrWhiteSpace(AdvertiseIp) ? AdvertiseIp : Environment.MachineName;

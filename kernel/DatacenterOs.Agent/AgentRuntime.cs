@@ -1,3 +1,4 @@
+using DatacenterOs.Agent.Docker;
 using DatacenterOs.Kernel;
 using DatacenterOs.Kernel.Contracts;
 using Microsoft.AspNetCore.Builder;
@@ -58,6 +59,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
     private Task? _loop;
     private WebApplication? _web;
     private int _state; // 0 new, 1 started, 2 stopped
+    private ITimer? _dockerProbe;
 
     /// <summary>Creates an agent; nothing runs until <see cref="StartAsync"/>.</summary>
     /// <param name="options">Configuration.</param>
@@ -86,6 +88,11 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
             TerminalAcknowledged = OnTerminalAcknowledged,
         };
         Files = new SandboxFiles(_paths.SandboxesDir);
+        if (options.DockerEnabled)
+        {
+            Docker = new DockerContainerizer(options, _time, loggerFactory.CreateLogger<DockerContainerizer>()) { AgentId = () => AgentId };
+        }
+
         if (options.MasterUrls.Count > 0)
         {
             _master = new MasterConnection(options.MasterUrls, _time, loggerFactory.CreateLogger<MasterConnection>(), masterHandler);
@@ -144,6 +151,27 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
     /// <summary>The process containerizer running the tasks.</summary>
     public ProcessContainerizer Containerizer { get; }
 
+    /// <summary>The Docker containerizer running tasks of container type <c>DOCKER</c>; null when <see cref="AgentOptions.DockerEnabled"/> is off.</summary>
+    public DockerContainerizer? Docker { get; }
+
+    /// <summary>True while the agent's Docker daemon answers (it then advertises the <c>docker</c> attribute).</summary>
+    public bool DockerAvailable => Docker?.IsAvailable ?? false;
+
+    /// <summary>The agent's attributes as advertised: the configured ones plus <c>docker:true</c> while Docker is available.</summary>
+    public List<AttributeDto> AdvertisedAttributes
+    {
+        get
+        {
+            var attributes = ResourceConversions.ToAttributes(_options.Attributes);
+            if (DockerAvailable && !_options.Attributes.ContainsKey(AgentCapabilities.DockerAttribute))
+            {
+                attributes.Add(new AttributeDto { Name = AgentCapabilities.DockerAttribute, Type = "TEXT", Text = new TextDto("true") });
+            }
+
+            return attributes;
+        }
+    }
+
     /// <summary>The reliable status update manager.</summary>
     public StatusUpdateManager StatusUpdates { get; }
 
@@ -177,12 +205,20 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
         StatusUpdates.Pause(); // until a master subscription
         var pending = StatusUpdates.Recover();
         var recovery = await Containerizer.RecoverAsync(cancellationToken).ConfigureAwait(false);
+        if (Docker is not null)
+        {
+            var dockerRecovery = await Docker.RecoverAsync(cancellationToken).ConfigureAwait(false);
+            recovery = new ContainerRecovery([.. recovery.Containers, .. dockerRecovery.Containers], [.. recovery.Terminated, .. dockerRecovery.Terminated]);
+            _dockerProbe = _time.CreateTimer(_ => _ = ProbeDockerAsync(), null, _options.DockerProbeInterval, _options.DockerProbeInterval);
+        }
+
         foreach (var checkpoint in recovery.Terminated)
         {
             var fw = checkpoint.FrameworkId.Value;
             var taskId = checkpoint.Task.TaskId.Value;
             if (StatusUpdates.Pending(fw, taskId).Count == 0)
             {
+                Docker?.Forget(fw, taskId);
                 Containerizer.Forget(fw, taskId); // terminal and acknowledged before the restart
                 continue;
             }
@@ -259,7 +295,9 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
 
         StopAllHealthChecks();
         StatusUpdates.Dispose();
+        _dockerProbe?.Dispose();
         Containerizer.Dispose();
+        Docker?.Dispose();
         _master?.Dispose();
         _stopping?.Dispose();
         LogStopped();
@@ -277,7 +315,9 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
             Interlocked.Exchange(ref _state, 2);
             StopAllHealthChecks();
             StatusUpdates.Dispose();
+            _dockerProbe?.Dispose();
             Containerizer.Dispose();
+            Docker?.Dispose();
             _master?.Dispose();
         }
     }
@@ -292,7 +332,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
             Hostname = _options.EffectiveHostname,
             Port = HttpPort ?? _options.Port,
             Resources = ResourceConversions.ToDtos(Resources),
-            Attributes = ResourceConversions.ToAttributes(_options.Attributes),
+            Attributes = AdvertisedAttributes,
         };
         List<AgentTaskDto> tasks;
         lock (_lock)
@@ -379,31 +419,83 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
             }
         }
 
+        if (ContainerInfoTypes.IsDocker(task) && Docker is not null)
+        {
+            // Image pulls and container creation can take long: they run beside the event loop (which keeps reading
+            // heartbeats and kills). Until the container started the task is tracked as STAGING, so a second LAUNCH
+            // is ignored and a KILL is remembered.
+            var staging = new TrackedTask(frameworkId, role, task, null, NewStatus(taskId, TaskStates.Staging, null, null, null)) { Launching = true };
+            lock (_lock)
+            {
+                _tasks[(frameworkId.Value, taskId)] = staging;
+            }
+
+            _ = Task.Run(() => LaunchCoreAsync(frameworkId, role, task, staging, CancellationToken.None), CancellationToken.None);
+            return;
+        }
+
+        await LaunchCoreAsync(frameworkId, role, task, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task LaunchCoreAsync(IdDto frameworkId, string role, TaskInfoDto task, TrackedTask? staging, CancellationToken cancellationToken)
+    {
+        var taskId = task.TaskId.Value;
         TaskContainer container;
         try
         {
-            container = await Containerizer.LaunchAsync(frameworkId, role, task, cancellationToken).ConfigureAwait(false);
+            if (ContainerInfoTypes.IsDocker(task))
+            {
+                container = Docker is null
+                    ? throw new ContainerLaunchException("Docker is not enabled on this agent") { IsError = true }
+                    : await Docker.LaunchAsync(frameworkId, role, task, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                container = await Containerizer.LaunchAsync(frameworkId, role, task, cancellationToken).ConfigureAwait(false);
+            }
         }
-        catch (ContainerLaunchException e)
+        catch (Exception e) when (e is ContainerLaunchException || (staging is not null && e is ObjectDisposedException or OperationCanceledException))
         {
+            if (e is not ContainerLaunchException launchError)
+            {
+                return; // the agent stopped meanwhile
+            }
+
             var failed = new TrackedTask(frameworkId, role, task, null, NewStatus(taskId, TaskStates.Staging, null, null, null));
             lock (_lock)
             {
                 _tasks[(frameworkId.Value, taskId)] = failed;
             }
 
-            var state = e.Reason == ContainerLaunchException.ReasonTaskInvalid ? TaskStates.Error : TaskStates.Failed;
-            Report(failed, state, e.Message, e.Reason, "SOURCE_AGENT");
+            if (Volatile.Read(ref _state) != 2)
+            {
+                Report(failed, launchError.TaskState, launchError.Message, launchError.Reason, "SOURCE_AGENT");
+            }
+
             return;
         }
 
         var tracked = new TrackedTask(frameworkId, role, task, container, NewStatus(taskId, TaskStates.Staging, null, null, null));
+        bool killWanted;
         lock (_lock)
         {
             _tasks[(frameworkId.Value, taskId)] = tracked;
+            killWanted = staging?.KillWanted == true;
+        }
+
+        if (Volatile.Read(ref _state) == 2)
+        {
+            return; // stopped meanwhile: the next agent run re-adopts the container
         }
 
         Report(tracked, TaskStates.Running, null, null, "SOURCE_EXECUTOR");
+        if (killWanted)
+        {
+            Kill(frameworkId, taskId, staging!.KillPolicy);
+            Watch(tracked, container);
+            return;
+        }
+
         StartHealthChecks(tracked, container);
         Watch(tracked, container);
     }
@@ -417,7 +509,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(frameworkId);
         var grace = killPolicy?.GracePeriod is { } g ? TimeSpan.FromTicks(Math.Max(0, g.Nanoseconds / 100)) : (TimeSpan?)null;
         StopHealthChecks(frameworkId.Value, taskId); // as Mesos's executors: no health updates once a kill was ordered
-        var kill = Containerizer.KillAsync(frameworkId.Value, taskId, grace);
+        var kill = Containerizer.KillAsync(frameworkId.Value, taskId, grace) ?? Docker?.KillAsync(frameworkId.Value, taskId, grace);
         if (kill is not null)
         {
             _ = ObserveAsync(kill, taskId);
@@ -426,8 +518,15 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
 
         lock (_lock)
         {
-            if (_tasks.ContainsKey((frameworkId.Value, taskId)))
+            if (_tasks.TryGetValue((frameworkId.Value, taskId), out var known))
             {
+                if (known.Launching)
+                {
+                    // Its container is still being created: killed as soon as it started.
+                    known.KillWanted = true;
+                    known.KillPolicy = killPolicy;
+                }
+
                 return; // known but never started (launch failed): already terminal
             }
         }
@@ -452,7 +551,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
         Hostname = _options.EffectiveHostname,
         Port = HttpPort ?? _options.Port,
         Resources = ResourceConversions.ToDtos(Resources),
-        Attributes = ResourceConversions.ToAttributes(_options.Attributes),
+        Attributes = AdvertisedAttributes,
         Subscribed = IsSubscribed,
         MasterUrl = _master?.CurrentMaster?.ToString(),
         Tasks = [.. Tasks.Select(t => new AgentStateTaskDto
@@ -501,12 +600,32 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
 
     private void OnDisconnected() => StatusUpdates.Pause();
 
+    /// <summary>Re-checks the Docker daemon; when it came or went, subscribes again so the master sees the changed attributes.</summary>
+    private async Task ProbeDockerAsync()
+    {
+        if (Docker is null || Volatile.Read(ref _state) != 1)
+        {
+            return;
+        }
+
+        try
+        {
+            if (await Docker.ProbeAsync().ConfigureAwait(false))
+            {
+                _master?.Resubscribe();
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
     private void ShutdownFramework(string frameworkId)
     {
-        foreach (var container in Containerizer.Containers.Where(c => c.FrameworkId == frameworkId && !c.Termination.IsCompleted))
+        foreach (var container in Containerizer.Containers.Concat(Docker?.Containers ?? []).Where(c => c.FrameworkId == frameworkId && !c.Termination.IsCompleted))
         {
             StopHealthChecks(frameworkId, container.TaskId);
-            var kill = Containerizer.KillAsync(frameworkId, container.TaskId);
+            var kill = Containerizer.KillAsync(frameworkId, container.TaskId) ?? Docker?.KillAsync(frameworkId, container.TaskId);
             if (kill is not null)
             {
                 _ = ObserveAsync(kill, container.TaskId);
@@ -561,6 +680,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
             }
 
             Containerizer.RecordStatus(container.FrameworkId, container.TaskId, pendingTerminal.Status);
+            Docker?.RecordStatus(container.FrameworkId, container.TaskId, pendingTerminal.Status);
             return;
         }
 
@@ -596,6 +716,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
             if (tracked.Container is not null)
             {
                 Containerizer.RecordStatus(tracked.FrameworkId.Value, taskId, call.Status);
+                Docker?.RecordStatus(tracked.FrameworkId.Value, taskId, call.Status);
             }
         }
 
@@ -665,6 +786,15 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
                     {
                         environment[variable.Name] = variable.Value ?? "";
                     }
+                }
+
+                if (Docker is { } docker && container.Checkpoint.DockerContainerId is not null)
+                {
+                    // Inside the container, with the container's own environment plus the check's.
+                    var extra = (command.Environment?.Variables ?? [])
+                        .Where(v => !string.IsNullOrEmpty(v.Name) && !v.Name.Contains('=', StringComparison.Ordinal))
+                        .ToDictionary(v => v.Name, v => v.Value ?? "", StringComparer.Ordinal);
+                    return ct => docker.ExecProbeAsync(container, argv, extra, ct);
                 }
 
                 var sandbox = container.SandboxDirectory;
@@ -753,8 +883,9 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
             }
         }
 
-        if (removed is not null || Containerizer.Find(fw, taskId) is null)
+        if (removed is not null || (Containerizer.Find(fw, taskId) is null && Docker?.Find(fw, taskId) is null))
         {
+            Docker?.Forget(fw, taskId);
             Containerizer.Forget(fw, taskId); // garbage-collect the checkpoint; the sandbox stays
         }
 
@@ -831,10 +962,18 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
 
         public TaskHealthChecker? HealthChecker { get; set; }
 
+        /// <summary>A Docker container is being created for it (no container yet).</summary>
+        public bool Launching { get; init; }
+
+        /// <summary>A KILL arrived while <see cref="Launching"/>.</summary>
+        public bool KillWanted { get; set; }
+
+        public KillPolicyDto? KillPolicy { get; set; }
+
         public void StopHealthChecks() => HealthChecker?.Dispose();
 
         public AgentTask Snapshot() =>
-            new(FrameworkId.Value, Task.TaskId.Value, Role, Task, Latest, Container?.SandboxDirectory, Container?.Pid);
+            new(FrameworkId.Value, Task.TaskId.Value, Role, Task, Latest, Container?.SandboxDirectory, Container?.Pid is > 0 and var pid ? pid : null);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent starting in {WorkDir} with resources {Resources}, agent id {AgentId}")]

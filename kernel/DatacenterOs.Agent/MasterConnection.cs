@@ -18,6 +18,8 @@ public sealed partial class MasterConnection : IDisposable
     /// <summary>Path of the agent API on the master.</summary>
     public const string AgentApiPath = "/api/v1/agent";
 
+    private CancellationTokenSource? _kick;
+
     private readonly IReadOnlyList<Uri> _masters;
     private readonly HttpClient _http;
     private readonly TimeProvider _time;
@@ -186,6 +188,21 @@ public sealed partial class MasterConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Ends the current subscription so that the agent subscribes again (after <see cref="MinBackoff"/>) with a fresh
+    /// SUBSCRIBE body, e.g. because its attributes changed. Does nothing when not subscribed.
+    /// </summary>
+    public void Resubscribe()
+    {
+        try
+        {
+            Volatile.Read(ref _kick)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
     /// <summary>Fails queued status updates (false) and releases the HTTP client.</summary>
     public void Dispose()
     {
@@ -199,7 +216,9 @@ public sealed partial class MasterConnection : IDisposable
         using var request = Post(master, call);
         var silence = DefaultHeartbeatInterval * MissedHeartbeats;
         using var watchdog = new CancellationTokenSource(silence, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watchdog.Token);
+        using var kick = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watchdog.Token, kick.Token);
+        Volatile.Write(ref _kick, kick);
         LogSubscribing(master, body.AgentInfo.Id?.Value ?? "(new)", body.Tasks?.Count ?? 0);
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK)
@@ -218,6 +237,11 @@ public sealed partial class MasterConnection : IDisposable
                 try
                 {
                     record = await RecordIo.ReadAsync(stream, linked.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (kick.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    LogResubscribeRequested(master);
+                    return subscribed;
                 }
                 catch (OperationCanceledException) when (watchdog.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
@@ -321,4 +345,7 @@ public sealed partial class MasterConnection : IDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Type} call failed: {Error}")]
     private partial void LogCallFailed(string type, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Leaving the subscription to {Master} to subscribe again with changed agent info")]
+    private partial void LogResubscribeRequested(Uri master);
 }

@@ -240,6 +240,11 @@ public sealed partial class ProcessContainerizer : IDisposable
                 continue;
             }
 
+            if (ContainerInfoTypes.IsDocker(checkpoint.Task) || checkpoint.DockerContainerId is not null)
+            {
+                continue; // the Docker containerizer recovers these
+            }
+
             if (_containers.TryGetValue((fw, taskId), out var known))
             {
                 containers.Add(known);

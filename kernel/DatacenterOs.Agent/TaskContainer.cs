@@ -43,6 +43,9 @@ public sealed record TaskCheckpoint
     /// <summary>Memory cgroup of the task, when limits are on.</summary>
     public string? MemoryCgroup { get; init; }
 
+    /// <summary>Id of the task's Docker container (Docker tasks only; <see cref="Pid"/> is then the container's main process).</summary>
+    public string? DockerContainerId { get; init; }
+
     /// <summary>Latest status reported for the task; terminal means the task needs no recovery.</summary>
     public TaskStatusDto? LatestStatus { get; init; }
 }
@@ -184,6 +187,10 @@ public sealed class TaskContainer
 
     internal bool ForcedKill { get; set; }
 
+    internal Task? LogPump { get; set; }
+
+    internal bool Forgotten { get; set; }
+
     /// <summary>Marks the process ended exactly once; false if it already was.</summary>
     internal bool TryMarkEnded() => Interlocked.Exchange(ref _ended, 1) == 0;
 
@@ -229,4 +236,10 @@ public sealed class ContainerLaunchException : Exception
 
     /// <summary>Mesos reason: <see cref="ReasonTaskInvalid"/> (report TASK_ERROR) or <see cref="ReasonLaunchFailed"/> (TASK_FAILED).</summary>
     public string Reason { get; }
+
+    /// <summary>Report TASK_ERROR rather than TASK_FAILED (set for invalid tasks, and for Docker tasks on an agent without a working Docker daemon).</summary>
+    public bool IsError { get; init; }
+
+    /// <summary>The state to report: TASK_ERROR for <see cref="ReasonTaskInvalid"/> or <see cref="IsError"/>, else TASK_FAILED.</summary>
+    public string TaskState => IsError || Reason == ReasonTaskInvalid ? TaskStates.Error : TaskStates.Failed;
 }

@@ -170,6 +170,119 @@ public sealed record TaskInfoDto
     /// <see cref="TaskReasons.TaskHealthCheckStatusUpdated"/>. Null: no health check.
     /// </summary>
     public HealthCheckDto? HealthCheck { get; init; }
+
+    /// <summary>
+    /// Container to run the command in (Mesos <c>TaskInfo.container</c>); null or type <c>MESOS</c> without an image:
+    /// a plain process on the agent; type <c>DOCKER</c>: a Docker container on agents that advertise Docker.
+    /// </summary>
+    public ContainerInfoDto? Container { get; init; }
+}
+
+/// <summary>
+/// Mesos <c>ContainerInfo</c>:
+/// <c>{"type":"DOCKER","docker":{"image":"busybox","network":"BRIDGE","port_mappings":[{"host_port":31000,"container_port":80,"protocol":"tcp"}]},"volumes":[{"container_path":"/data","host_path":"/var/data","mode":"RO"}]}</c>.
+/// </summary>
+public sealed record ContainerInfoDto
+{
+    /// <summary><c>DOCKER</c> or <c>MESOS</c> (see <see cref="ContainerInfoTypes"/>).</summary>
+    public string Type { get; init; } = ContainerInfoTypes.Mesos;
+
+    /// <summary>Docker settings (type <c>DOCKER</c>).</summary>
+    public DockerInfoDto? Docker { get; init; }
+
+    /// <summary>Host paths mounted into the container.</summary>
+    public List<VolumeDto>? Volumes { get; init; }
+
+    /// <summary>Host name inside the container, when set.</summary>
+    public string? Hostname { get; init; }
+}
+
+/// <summary>Mesos <c>ContainerInfo.DockerInfo</c>.</summary>
+public sealed record DockerInfoDto
+{
+    /// <summary>Image reference, e.g. <c>busybox:1.36</c> (tag <c>latest</c> when none is given).</summary>
+    public string Image { get; init; } = "";
+
+    /// <summary><c>HOST</c> (default), <c>BRIDGE</c>, <c>NONE</c> or <c>USER</c> (see <see cref="DockerNetworkModes"/>).</summary>
+    public string? Network { get; init; }
+
+    /// <summary>Host port → container port mappings (BRIDGE).</summary>
+    public List<DockerPortMappingDto>? PortMappings { get; init; }
+
+    /// <summary>Run privileged; the agent refuses it unless configured to allow it.</summary>
+    public bool? Privileged { get; init; }
+
+    /// <summary>Extra <c>docker run</c> parameters (<c>{"key":"label","value":"a=b"}</c>); the agent applies the ones it knows.</summary>
+    public List<ParameterDto>? Parameters { get; init; }
+
+    /// <summary>Pull the image even when the agent already has it.</summary>
+    public bool? ForcePullImage { get; init; }
+}
+
+/// <summary>Mesos <c>ContainerInfo.DockerInfo.PortMapping</c>.</summary>
+public sealed record DockerPortMappingDto
+{
+    /// <summary>Port on the agent (one of the task's <c>ports</c> resources).</summary>
+    public int HostPort { get; init; }
+
+    /// <summary>Port inside the container.</summary>
+    public int ContainerPort { get; init; }
+
+    /// <summary><c>tcp</c> (default), <c>udp</c> or <c>udp,tcp</c>.</summary>
+    public string? Protocol { get; init; }
+}
+
+/// <summary>Mesos <c>Parameter</c>.</summary>
+public sealed record ParameterDto(string Key, string Value);
+
+/// <summary>Mesos <c>Volume</c>: a host path mounted at <see cref="ContainerPath"/>.</summary>
+public sealed record VolumeDto
+{
+    /// <summary>Absolute path inside the container.</summary>
+    public string ContainerPath { get; init; } = "";
+
+    /// <summary>Absolute path on the agent; relative paths are taken inside the task's sandbox.</summary>
+    public string? HostPath { get; init; }
+
+    /// <summary><c>RO</c> or <c>RW</c> (default).</summary>
+    public string? Mode { get; init; }
+}
+
+/// <summary>Mesos <c>ContainerInfo.Type</c> names.</summary>
+public static class ContainerInfoTypes
+{
+    /// <summary>Docker containerizer.</summary>
+    public const string Docker = "DOCKER";
+
+    /// <summary>Mesos containerizer (here: a plain process).</summary>
+    public const string Mesos = "MESOS";
+
+    /// <summary>True when <paramref name="task"/> asks for a Docker container.</summary>
+    public static bool IsDocker(TaskInfoDto? task) =>
+        task?.Container is { } c && string.Equals(c.Type, Docker, StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>Mesos <c>DockerInfo.Network</c> names.</summary>
+public static class DockerNetworkModes
+{
+    /// <summary>The agent's network namespace.</summary>
+    public const string Host = "HOST";
+
+    /// <summary>Docker's bridge with published ports.</summary>
+    public const string Bridge = "BRIDGE";
+
+    /// <summary>No network.</summary>
+    public const string None = "NONE";
+
+    /// <summary>A user-defined network (not supported by this agent).</summary>
+    public const string User = "USER";
+}
+
+/// <summary>Agent attribute names the agent sets itself.</summary>
+public static class AgentCapabilities
+{
+    /// <summary>Attribute <c>docker</c> (text <c>true</c>): present while the agent's Docker daemon answers.</summary>
+    public const string DockerAttribute = "docker";
 }
 
 /// <summary>Mesos <c>TaskStatus</c>.</summary>

@@ -46,6 +46,10 @@ internal sealed record HostSettings
 
     public int SimulatedAgents { get; init; }
 
+    public string DockerEndpoint { get; init; } = "unix:///var/run/docker.sock";
+
+    public bool DockerAllowPrivileged { get; init; }
+
     public string SimulatedResources { get; init; } = "cpus:8;mem:16384;disk:100000;ports:[31000-32000]";
 }
 
@@ -162,6 +166,9 @@ internal static class Dcosd
                         Hostname = settings.Hostname ?? (settings.Mode == HostMode.Standalone ? "127.0.0.1" : null),
                         AdvertiseIp = settings.AdvertiseIp,
                         Secret = secret,
+                        DockerEnabled = !string.Equals(settings.DockerEndpoint, "none", StringComparison.OrdinalIgnoreCase),
+                        DockerEndpoint = string.Equals(settings.DockerEndpoint, "none", StringComparison.OrdinalIgnoreCase) ? "unix:///var/run/docker.sock" : settings.DockerEndpoint,
+                        DockerAllowPrivileged = settings.DockerAllowPrivileged,
                     },
                     TimeProvider.System,
                     loggers);

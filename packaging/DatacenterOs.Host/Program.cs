@@ -13,11 +13,13 @@ var advertiseIp = new Option<string?>("--advertise-ip") { Description = "IP the 
 var allocationInterval = new Option<double>("--allocation-interval") { Description = "Seconds between allocation cycles", DefaultValueFactory = _ => 1 };
 var simulatedAgents = new Option<int>("--simulated-agents") { Description = "Add N in-process simulated agents (run no process; for benchmarks and scale tests)", DefaultValueFactory = _ => 0 };
 var simulatedResources = new Option<string>("--simulated-resources") { Description = "Resources of each simulated agent", DefaultValueFactory = _ => "cpus:8;mem:16384;disk:100000;ports:[31000-32000]" };
+var dockerEndpoint = new Option<string>("--docker-endpoint") { Description = "Docker daemon for DOCKER containers: unix:///path or tcp://host:port; 'none' turns Docker off", DefaultValueFactory = _ => "unix:///var/run/docker.sock" };
+var dockerPrivileged = new Option<bool>("--docker-allow-privileged") { Description = "Allow tasks to ask for privileged Docker containers" };
 var offerTimeout = new Option<double>("--offer-timeout") { Description = "Seconds before unanswered offers are rescinded (0 = never)", DefaultValueFactory = _ => 60 };
 
 var standalone = new Command("standalone", "Master and one local agent on this machine (the default)")
 {
-    listen, workDir, agentPort, resources, attributes, allocationInterval, offerTimeout, simulatedAgents, simulatedResources,
+    listen, workDir, agentPort, resources, attributes, allocationInterval, offerTimeout, simulatedAgents, simulatedResources, dockerEndpoint, dockerPrivileged,
 };
 standalone.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
 {
@@ -31,6 +33,8 @@ standalone.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
     OfferTimeoutSeconds = r.GetValue(offerTimeout),
     SimulatedAgents = r.GetValue(simulatedAgents),
     SimulatedResources = r.GetValue(simulatedResources)!,
+    DockerEndpoint = r.GetValue(dockerEndpoint)!,
+    DockerAllowPrivileged = r.GetValue(dockerPrivileged),
 }, ct));
 
 var master = new Command("master", "A master (frameworks and agents connect to it)")
@@ -49,7 +53,7 @@ master.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
 
 var agent = new Command("agent", "An agent that runs tasks for a master")
 {
-    masters, workDir, agentPort, resources, attributes, hostname, advertiseIp, secretFile,
+    masters, workDir, agentPort, resources, attributes, hostname, advertiseIp, secretFile, dockerEndpoint, dockerPrivileged,
 };
 agent.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
 {
@@ -62,6 +66,8 @@ agent.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
     Hostname = r.GetValue(hostname),
     AdvertiseIp = r.GetValue(advertiseIp),
     SecretFile = r.GetValue(secretFile),
+    DockerEndpoint = r.GetValue(dockerEndpoint)!,
+    DockerAllowPrivileged = r.GetValue(dockerPrivileged),
 }, ct));
 
 var root = new RootCommand("dcosd: the DatacenterOs daemon. Without a command it runs 'standalone'.")

@@ -66,9 +66,13 @@ internal sealed class LaunchRun : IAsyncDisposable
     private CancellationTokenSource? _readerStop;
     private Task? _reader;
     private readonly HashSet<int> _taskGroups = [];
+    private readonly ContainerInfoDto? _container;
+    private readonly string _taskResources;
 
-    public LaunchRun(string root, int count, int batch, string command)
+    public LaunchRun(string root, int count, int batch, string command, ContainerInfoDto? container = null, string taskResources = TaskResources)
     {
+        _container = container;
+        _taskResources = taskResources;
         _root = root;
         _count = count;
         _batch = batch;
@@ -228,7 +232,7 @@ internal sealed class LaunchRun : IAsyncDisposable
 
     private async Task<LaunchStats> LaunchAllAsync(string agentId, CancellationToken cancellationToken)
     {
-        var taskResources = Resources.Parse(TaskResources);
+        var taskResources = Resources.Parse(_taskResources);
         var next = 0;
         var offers = 0;
         var accepts = 0;
@@ -293,6 +297,7 @@ internal sealed class LaunchRun : IAsyncDisposable
                     AgentId = offer.AgentId,
                     Resources = ResourceConversions.ToDtos(taskResources, role),
                     Command = new CommandDto { Value = _command },
+                    Container = _container,
                 });
             }
 

@@ -55,8 +55,18 @@ var jobsTrigger = new Command("jobs-trigger", "The pure trigger decision (JobTri
 };
 jobsTrigger.SetAction(r => JobTriggerBenchmark.Run(r.GetValue(jobCount), r.GetValue(triggerRounds)));
 
+var dockerTasks = new Option<int>("--tasks") { Description = "Docker tasks to launch (and docker run -d to time)", DefaultValueFactory = _ => 50 };
+var dockerBatch = new Option<int>("--batch") { Description = "Tasks launched per ACCEPT (1: one container at a time, like the docker run loop)", DefaultValueFactory = _ => 1 };
+var dockerImage = new Option<string>("--image") { Description = "Local image every task runs", DefaultValueFactory = _ => "dcos-test/busybox:1" };
+var dockerCommand = new Option<string>("--command") { Description = "Shell command every container runs", DefaultValueFactory = _ => "sleep 60" };
+var dockerBench = new Command("docker", "Docker containers: ACCEPT-to-TASK_RUNNING per task (real master + agent in process) vs docker run -d of the same image")
+{
+    dockerTasks, dockerBatch, dockerImage, dockerCommand,
+};
+dockerBench.SetAction((r, ct) => DockerBenchmark.RunAsync(r.GetValue(dockerTasks), r.GetValue(dockerBatch), r.GetValue(dockerImage)!, r.GetValue(dockerCommand)!, ct));
+
 var root = new RootCommand("DatacenterOs benchmarks: each prints one line of numbers")
 {
-    declineOffers, largeAndSmallQuota, launch, appsCommand, jobsCommand, jobsTrigger,
+    declineOffers, largeAndSmallQuota, launch, appsCommand, jobsCommand, jobsTrigger, dockerBench,
 };
 return await root.Parse(args).InvokeAsync();
