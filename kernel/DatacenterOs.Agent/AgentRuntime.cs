@@ -241,6 +241,12 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
 
             if (!container.Termination.IsCompleted)
             {
+                if (latest.State is TaskStates.Staging or TaskStates.Starting)
+                {
+                    // Launched just as the previous agent stopped: the process runs, but TASK_RUNNING was never reported.
+                    Report(tracked, TaskStates.Running, null, null, "SOURCE_EXECUTOR");
+                }
+
                 StartHealthChecks(tracked, container);
             }
 

@@ -181,6 +181,38 @@ public sealed class AgentRuntimeTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_task_launched_as_the_agent_stopped_is_reported_running_by_the_next_agent()
+    {
+        var first = await StartAgentAsync();
+        Assert.True(await Tasks.EventuallyAsync(() => first.IsSubscribed));
+        _master.Launch(Tasks.Shell("t1", "sleep 600"));
+        _master.Acknowledge(await _master.WaitForUpdateAsync("t1", TaskStates.Running));
+        Assert.True(await Tasks.EventuallyAsync(() => first.StatusUpdates.PendingCount == 0));
+        var pid = first.Tasks.Single().Pid!.Value;
+        await first.StopAsync(CancellationToken.None);
+
+        // The checkpoint as it is when the agent stops between starting the process and reporting TASK_RUNNING.
+        var checkpoint = Directory.EnumerateFiles(Path.Combine(_dir.Path, "meta"), "task.json", SearchOption.AllDirectories).Single();
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(checkpoint))!;
+        json["latest_status"]!["state"] = TaskStates.Staging;
+        File.WriteAllText(checkpoint, json.ToJsonString());
+
+        var second = await StartAgentAsync();
+        Assert.True(await Tasks.EventuallyAsync(() => _master.UpdatesOf("t1", TaskStates.Running).Count == 2));
+        Assert.Equal(TaskStates.Running, second.Tasks.Single().State);
+        Assert.Equal(pid, second.Tasks.Single().Pid);
+
+        // Updates of a task go out in order: the new TASK_RUNNING is acknowledged before the kill's update can follow.
+        _master.Acknowledge(_master.UpdatesOf("t1", TaskStates.Running)[1]);
+        _master.Kill("t1");
+        Assert.True(await Tasks.EventuallyAsync(() =>
+        {
+            _time.AdvanceSeconds(0.2);
+            return _master.UpdatesOf("t1", TaskStates.Killed).Count > 0;
+        }));
+    }
+
+    [Fact]
     public async Task Unacknowledged_updates_are_resent_by_the_next_agent()
     {
         var first = await StartAgentAsync();

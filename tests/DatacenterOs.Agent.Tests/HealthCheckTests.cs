@@ -229,10 +229,14 @@ public sealed class HealthCheckTests : IAsyncLifetime, IDisposable
 
         _master.Acknowledge(healthy);
         Assert.True(await Tasks.EventuallyAsync(() => agent.StatusUpdates.Pending("fw-1", "t1").Count == 0));
-        var sent = _master.Updates.Count;
+        var sentOfHealthy = _master.UpdatesOf("t1").Count(u => u.Update!.Status.Uuid == uuid);
+        var sentOfRunning = _master.UpdatesOf("t1").Count(u => u.Update!.Status.Uuid == running.Update!.Status.Uuid);
+
+        // Acknowledged updates are never sent again (later checks may report new changes; those are new updates).
         _time.AdvanceSeconds(3600);
         await Task.Delay(200);
-        Assert.Equal(sent, _master.Updates.Count);
+        Assert.Equal(sentOfHealthy, _master.UpdatesOf("t1").Count(u => u.Update!.Status.Uuid == uuid));
+        Assert.Equal(sentOfRunning, _master.UpdatesOf("t1").Count(u => u.Update!.Status.Uuid == running.Update!.Status.Uuid));
     }
 
     [Fact]

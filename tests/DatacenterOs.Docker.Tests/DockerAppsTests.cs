@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DatacenterOs.Agent.Docker;
+using DatacenterOs.Testing;
 
 namespace DatacenterOs.Docker.Tests;
 
@@ -219,7 +220,7 @@ public sealed class DockerAppsTests
     {
         Assert.True(DockerEnvironment.Unavailable is null, "Docker is required for this test: " + DockerEnvironment.Unavailable);
         var workDir = Directory.CreateTempSubdirectory("dcos-nodocker-").FullName;
-        await using var dcosd = new DcosdProcess(workDir, "--docker-endpoint", "unix:///nonexistent/docker.sock");
+        await using var dcosd = new DcosdProcess(workDir, "[34000-34100]", "--docker-endpoint", "unix:///nonexistent/docker.sock");
         await dcosd.StartAsync();
         var json = $$"""{ "id": "/nodocker", "cpus": 0.1, "mem": 32, "cmd": "sleep 100", "container": { "type": "DOCKER", "docker": { "image": "{{Image}}" } } }""";
         var (status, body) = await dcosd.SendAsync(HttpMethod.Post, "/v2/apps", json);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using DatacenterOs.Agent.Docker;
+using DatacenterOs.Testing;
 
 namespace DatacenterOs.Docker.Tests;
 
@@ -13,7 +14,7 @@ internal sealed class DockerCluster : IAsyncDisposable
     private DockerCluster(string workDir)
     {
         WorkDir = workDir;
-        Dcosd = new DcosdProcess(workDir);
+        Dcosd = new DcosdProcess(workDir, "[34000-34100]");
     }
 
     public string WorkDir { get; }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DatacenterOs.Agent.Docker;
+using DatacenterOs.Testing;
 
 namespace DatacenterOs.Docker.Tests;
 

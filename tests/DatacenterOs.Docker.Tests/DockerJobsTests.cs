@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DatacenterOs.Testing;
 
 namespace DatacenterOs.Docker.Tests;
 

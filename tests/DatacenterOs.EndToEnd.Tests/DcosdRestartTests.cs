@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DatacenterOs.Testing;
 
 namespace DatacenterOs.EndToEnd.Tests;
 
@@ -11,7 +12,7 @@ public sealed class DcosdRestartTests
         var workDir = Directory.CreateTempSubdirectory("dcos-e2e-").FullName;
         // Each generation runs `sleep 1000.<pid><generation>`: a valid duration that marks the processes as ours.
         var marker = "sleep 1000." + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await using var dcosd = new DcosdProcess(workDir);
+        await using var dcosd = new DcosdProcess(workDir, "[33000-33100]");
         try
         {
             await dcosd.StartAsync();
@@ -63,7 +64,22 @@ public sealed class DcosdRestartTests
     }
 
     /// <summary>Waits until the app runs <paramref name="instances"/> tasks of the given command suffix and no deployment.</summary>
-    private static Task WaitForAsync(DcosdProcess dcosd, int instances, string suffix) => DcosdProcess.WaitUntilAsync(async () =>
+    private static async Task WaitForAsync(DcosdProcess dcosd, int instances, string suffix)
+    {
+        try
+        {
+            await WaitForCoreAsync(dcosd, instances, suffix);
+        }
+        catch (TimeoutException e)
+        {
+            var (_, app) = await dcosd.SendAsync(HttpMethod.Get, "/v2/apps/svc");
+            var (_, deployments) = await dcosd.SendAsync(HttpMethod.Get, "/v2/deployments");
+            var (_, queue) = await dcosd.SendAsync(HttpMethod.Get, "/v2/queue");
+            throw new TimeoutException(e.Message + "\napp: " + app?.ToJsonString() + "\ndeployments: " + deployments?.ToJsonString() + "\nqueue: " + queue?.ToJsonString() + "\nlog:\n" + string.Join("\n", dcosd.Output.TakeLast(40)), e);
+        }
+    }
+
+    private static Task WaitForCoreAsync(DcosdProcess dcosd, int instances, string suffix) => DcosdProcess.WaitUntilAsync(async () =>
     {
         var (status, body) = await dcosd.SendAsync(HttpMethod.Get, "/v2/apps/svc");
         if (status != 200)

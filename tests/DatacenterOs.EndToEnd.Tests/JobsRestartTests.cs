@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using DatacenterOs.Testing;
 
 namespace DatacenterOs.EndToEnd.Tests;
 
@@ -14,7 +15,7 @@ public sealed class JobsRestartTests
         var workDir = Directory.CreateTempSubdirectory("dcos-e2e-jobs-").FullName;
         var log = Path.Combine(workDir, "runs.log");
         var gate = Path.Combine(workDir, "b.gate");
-        await using var dcosd = new DcosdProcess(Path.Combine(workDir, "state"));
+        await using var dcosd = new DcosdProcess(Path.Combine(workDir, "state"), "[33000-33100]");
         await dcosd.StartAsync();
 
         // A is scheduled a few seconds from now on the real clock; B waits for a gate file, so dcosd is restarted while

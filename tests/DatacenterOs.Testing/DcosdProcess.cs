@@ -4,50 +4,75 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 
-namespace DatacenterOs.EndToEnd.Tests;
+namespace DatacenterOs.Testing;
 
-/// <summary>A real <c>dcosd standalone</c> process on free loopback ports with its own work directory.</summary>
-internal sealed class DcosdProcess : IAsyncDisposable
+/// <summary>
+/// A real <c>dcosd standalone</c> process (the built <c>dcosd.dll</c> of the same configuration as the tests) on free
+/// loopback ports with its own work directory. Its agent offers <c>cpus:4;mem:4096;disk:10000</c> and the given port
+/// range (distinct per test project, since projects run in parallel).
+/// </summary>
+public sealed class DcosdProcess : IAsyncDisposable
 {
     private Process? _process;
 
-    public DcosdProcess(string workDir)
+    private readonly string[] _extraArgs;
+    private readonly string _ports;
+
+    /// <summary>A process for <paramref name="workDir"/> whose agent offers <paramref name="ports"/> (e.g. <c>[33000-33100]</c>), started with <paramref name="extraArgs"/>.</summary>
+    public DcosdProcess(string workDir, string ports, params string[] extraArgs)
     {
+        _ports = ports;
+        _extraArgs = extraArgs;
         WorkDir = workDir;
         MasterPort = FreePort();
         AgentPort = FreePort();
         Url = new Uri($"http://127.0.0.1:{MasterPort}");
     }
 
+    /// <summary>The process's <c>--work-dir</c>.</summary>
     public string WorkDir { get; }
 
+    /// <summary>The agent's work directory (value of the containers' work directory label).</summary>
+    public string AgentWorkDir => Path.GetFullPath(Path.Combine(WorkDir, "agent"));
+
+    /// <summary>What the process printed (stdout and stderr).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; } = new();
+
+    /// <summary>Loopback port of the master (and Apps, Jobs).</summary>
     public int MasterPort { get; }
 
+    /// <summary>Loopback port of the local agent.</summary>
     public int AgentPort { get; }
 
+    /// <summary>Base URL of the master.</summary>
     public Uri Url { get; }
 
+    /// <summary>A client for the test's requests (30 s timeout).</summary>
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>Starts the process and waits until <c>/ping</c> answers.</summary>
     public async Task StartAsync()
     {
         var dll = Path.Combine(RepoRoot(), "packaging", "DatacenterOs.Host", "bin", Configuration(), "net10.0", "dcosd.dll");
-        Assert.True(File.Exists(dll), $"dcosd is not built at {dll}");
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException($"dcosd is not built at {dll}", dll);
+        }
+
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { dll, "--work-dir", WorkDir, "--listen", Url.ToString().TrimEnd('/'), "--agent-port", AgentPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--resources", "cpus:4;mem:4096;disk:10000;ports:[33000-33100]" })
+        foreach (var arg in new[] { dll, "--work-dir", WorkDir, "--listen", Url.ToString().TrimEnd('/'), "--agent-port", AgentPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--resources", "cpus:4;mem:4096;disk:10000;ports:" + _ports }.Concat(_extraArgs))
         {
             info.ArgumentList.Add(arg);
         }
 
         _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) { Output.Enqueue(e.Data); } };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Output.Enqueue(e.Data); } };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         await WaitUntilAsync(async () =>
@@ -82,6 +107,7 @@ internal sealed class DcosdProcess : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>Sends <paramref name="json"/> (if any) to <paramref name="path"/>; the body is parsed when it is a JSON object or array.</summary>
     public async Task<(int Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? json = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(Url, path));
@@ -96,6 +122,8 @@ internal sealed class DcosdProcess : IAsyncDisposable
         return ((int)response.StatusCode, text.Length > 0 && text.TrimStart().StartsWith('{') || text.TrimStart().StartsWith('[') ? JsonNode.Parse(text) : null);
     }
 
+    /// <summary>Polls <paramref name="condition"/> every 100 ms.</summary>
+    /// <exception cref="TimeoutException">It did not hold within <paramref name="seconds"/>.</exception>
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 60)
     {
         var started = Stopwatch.GetTimestamp();
@@ -110,6 +138,7 @@ internal sealed class DcosdProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the process if it still runs (its tasks keep running).</summary>
     public async ValueTask DisposeAsync()
     {
         if (_process is { HasExited: false })
@@ -131,6 +160,8 @@ internal sealed class DcosdProcess : IAsyncDisposable
 
     private static string Configuration() => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 
+    /// <summary>The repository root (the folder holding <c>DatacenterOs.sln</c>) above the test's output directory.</summary>
+    /// <exception cref="InvalidOperationException">Not found.</exception>
     public static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
