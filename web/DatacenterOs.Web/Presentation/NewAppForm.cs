@@ -39,7 +39,7 @@ public static class NewAppForm
                 ["command"] = new JsonObject { ["value"] = "true" },
                 ["gracePeriodSeconds"] = 30,
                 ["intervalSeconds"] = 2,
-                ["timeoutSeconds"] = 5,
+                ["timeoutSeconds"] = 1,
                 ["delaySeconds"] = 0,
             });
         }

@@ -64,7 +64,12 @@
     connection.onclose(() => badge("offline", "text-bg-danger"));
     connection.start()
       .then(subscribe)
-      .then(() => { badge("live", "text-bg-success"); dcos.connected = true; })
+      .then(() => {
+        badge("live", "text-bg-success");
+        dcos.connected = true;
+        // Changes between rendering this page and subscribing were not pushed to it: look once now.
+        if (wanted.length > 0) refresh();
+      })
       .catch(() => badge("offline", "text-bg-danger"));
     dcos.hub = connection;
   }
