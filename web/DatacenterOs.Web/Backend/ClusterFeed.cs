@@ -78,6 +78,9 @@ public sealed class ClusterFeed : BackgroundService, IClusterFeed
     /// <summary>Raised (after subscribers) with every new sample.</summary>
     public event Action<AllocationSample>? Sampled;
 
+    /// <summary>Raised with every change (for the hub); unlike <see cref="Subscribe"/>, does not count as a watcher.</summary>
+    public event Func<ChangeKinds, Task>? Changed;
+
     /// <inheritdoc />
     public IReadOnlyList<AllocationSample> Samples
     {
@@ -121,6 +124,23 @@ public sealed class ClusterFeed : BackgroundService, IClusterFeed
         foreach (var s in targets)
         {
             _ = InvokeAsync(s, kinds);
+        }
+
+        if (Changed is { } changed)
+        {
+            _ = ForwardAsync(changed, kinds);
+        }
+    }
+
+    private async Task ForwardAsync(Func<ChangeKinds, Task> changed, ChangeKinds kinds)
+    {
+        try
+        {
+            await changed(kinds).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log.LogDebug(e, "dashboard hub broadcast failed");
         }
     }
 

@@ -55,11 +55,9 @@ public sealed class ClusterHub : Hub
 /// <summary>Forwards the feed's changes and samples to the hub's groups.</summary>
 internal sealed class ClusterHubBroadcaster(ClusterFeed feed, IHubContext<ClusterHub> hub, TimeProvider time) : IHostedService
 {
-    private IDisposable? _subscription;
-
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _subscription = feed.Subscribe(ChangeKinds.All, OnChangeAsync);
+        feed.Changed += OnChangeAsync;
         feed.Sampled += OnSample;
         return Task.CompletedTask;
     }
@@ -67,7 +65,7 @@ internal sealed class ClusterHubBroadcaster(ClusterFeed feed, IHubContext<Cluste
     public Task StopAsync(CancellationToken cancellationToken)
     {
         feed.Sampled -= OnSample;
-        _subscription?.Dispose();
+        feed.Changed -= OnChangeAsync;
         return Task.CompletedTask;
     }
 
