@@ -116,9 +116,17 @@ public sealed class BrowserTests(ITestOutputHelper output)
             await Expect(page.Locator("[data-test=log]")).ToContainTextAsync($"hello-from-{marker}");
             await ShotAsync(page, "04-task-logs");
 
+            // Phone width: the same page, navigation collapsed.
+            await page.SetViewportSizeAsync(390, 844);
+            await page.GotoAsync(detail);
+            await Expect(page.Locator(".navbar-toggler")).ToBeVisibleAsync();
+            await ShotAsync(page, "04b-app-detail-phone");
+            await page.SetViewportSizeAsync(1280, 720);
+
             // Apps table with its filter.
             await page.GotoAsync(url + "apps");
             await Expect(page.Locator($"[data-app='/{marker}'] [data-test=instances]")).ToHaveTextAsync("5 / 5");
+            await page.WaitForFunctionAsync("() => window.dcos.connected && !window.dcos.busy");
             await page.FillAsync("#app-filter", "no-such-app");
             await Expect(page.Locator("[data-test=app-row]")).ToHaveCountAsync(0);
             await page.FillAsync("#app-filter", marker);
@@ -128,7 +136,10 @@ public sealed class BrowserTests(ITestOutputHelper output)
             await Expect(page.Locator("[data-test=agent-row]")).ToHaveCountAsync(1);
             await ShotAsync(page, "06-agents");
             await page.GotoAsync(url + "roles");
-            await Expect(page.Locator("[data-test=role-row]")).Not.ToHaveCountAsync(0);
+            await page.FillAsync("input[name='weight:*']", "2.5");
+            await page.ClickAsync("[data-role='*'] [data-test=save-weight]");
+            await Expect(page.Locator("[data-test=action-ok]")).ToHaveTextAsync("Weight of * set to 2.5.");
+            await Expect(page.Locator("input[name='weight:*']")).ToHaveValueAsync("2.5");
             await ShotAsync(page, "07-roles");
             await page.GotoAsync(url + "deployments");
             await ShotAsync(page, "08-deployments");

@@ -206,20 +206,6 @@ public sealed class ClusterFeed : BackgroundService, IClusterFeed
             changed |= ChangeKinds.Cluster;
         }
 
-        var jobs = await _http.GetStringAsync(new Uri("/v1/scheduler/jobs", UriKind.Relative), cancellationToken).ConfigureAwait(false);
-        var jobsHash = Hash(jobs);
-        if (jobsHash != _jobsHash)
-        {
-            _jobsHash = jobsHash;
-            changed |= ChangeKinds.Jobs;
-        }
-
-        // Job runs change with their tasks: a task of the jobs framework changing state is a Jobs change too.
-        if ((changed & ChangeKinds.Cluster) != 0)
-        {
-            changed |= ChangeKinds.Jobs;
-        }
-
         var active = state.Agents.Where(a => a.Active).ToList();
         var sample = new AllocationSample(
             _time.GetUtcNow(),
@@ -235,6 +221,28 @@ public sealed class ClusterFeed : BackgroundService, IClusterFeed
             {
                 _samples.RemoveFirst();
             }
+        }
+
+        // Jobs answering badly must not stop the samples and cluster changes above.
+        try
+        {
+            var jobs = await _http.GetStringAsync(new Uri("/v1/scheduler/jobs", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+            var jobsHash = Hash(jobs);
+            if (jobsHash != _jobsHash)
+            {
+                _jobsHash = jobsHash;
+                changed |= ChangeKinds.Jobs;
+            }
+        }
+        catch (HttpRequestException e)
+        {
+            _log.LogDebug(e, "dashboard could not read the job list");
+        }
+
+        // Job runs change with their tasks: a task of the jobs framework changing state is a Jobs change too.
+        if ((changed & ChangeKinds.Cluster) != 0)
+        {
+            changed |= ChangeKinds.Jobs;
         }
 
         if (changed != ChangeKinds.None)

@@ -28,6 +28,7 @@
   async function refresh() {
     if (busy || editing()) { pending = true; return; }
     busy = true;
+    dcos.busy = true;
     try {
       const response = await fetch(location.href, { headers: { "X-Dcos-Refresh": "1" }, cache: "no-store" });
       if (!response.ok) return;
@@ -35,7 +36,14 @@
       const next = doc.getElementById("dcos-main");
       const current = document.getElementById("dcos-main");
       if (!next || !current) return;
+      // The user started typing while the page was fetched: keep what they typed, refresh after.
+      if (editing()) { pending = true; return; }
       const open = [...current.querySelectorAll("details[open][id]")].map((d) => d.id);
+      // The outcome of the last action stays until the next navigation.
+      current.querySelectorAll("[data-keep][id]").forEach((kept) => {
+        const slot = next.querySelector("#" + CSS.escape(kept.id));
+        if (slot && !slot.innerHTML.trim()) slot.replaceWith(kept);
+      });
       const scroll = window.scrollY;
       current.replaceWith(next);
       open.forEach((id) => { const d = document.getElementById(id); if (d) d.open = true; });
@@ -47,6 +55,7 @@
       // offline for a moment: the next push retries
     } finally {
       busy = false;
+      dcos.busy = false;
       if (pending) { pending = false; setTimeout(refresh, 50); }
     }
   }
