@@ -231,6 +231,9 @@ public sealed class BrowserTests(ITestOutputHelper output)
             await page.ClickAsync("[data-test=run-now]");
             await Expect(page.Locator("[data-test=run-row][data-state=succeeded]")).ToHaveCountAsync(1);
             await ShotAsync(page, "11-job-detail");
+            await page.Locator("[data-test=run-row] a[aria-label^='Logs of']").First.ClickAsync();
+            await Expect(page.Locator("[data-test=log]")).ToContainTextAsync("extracted");
+            await ShotAsync(page, "11b-job-run-logs");
             await page.GotoAsync(url + "jobs/view/load");
             await Expect(page.Locator("[data-test=run-row][data-state=succeeded]")).ToHaveCountAsync(1);
             await page.GotoAsync(url + "jobs");

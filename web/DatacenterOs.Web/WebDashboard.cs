@@ -54,14 +54,14 @@ public static class WebDashboard
         app.MapHub<ClusterHub>("/hubs/cluster");
 
         // New sandbox output for the Task logs page's "follow": {"data": "...", "offset": next offset}.
-        app.MapGet("/ui/logs/{taskId}/{file}", async (string taskId, string file, long? offset, IClusterBackend cluster, ISandboxFiles files, HttpContext ctx) =>
+        app.MapGet("/ui/logs/{taskId}/{file}", async (string taskId, string file, long? offset, string? agent, string? framework, IClusterBackend cluster, ISandboxFiles files, HttpContext ctx) =>
         {
             if (file is not ("stdout" or "stderr"))
             {
                 return Results.Json(new { message = "file must be stdout or stderr" }, statusCode: 400);
             }
 
-            var (chunk, error) = await TaskLogs.ReadAsync(cluster, files, taskId, file, Math.Max(0, offset ?? 0), 256 * 1024, ctx.RequestAborted).ConfigureAwait(false);
+            var (chunk, error) = await TaskLogs.ReadAsync(cluster, files, taskId, file, Math.Max(0, offset ?? 0), 256 * 1024, ctx.RequestAborted, agent, framework).ConfigureAwait(false);
             return chunk is null
                 ? Results.Json(new { message = error }, statusCode: 404)
                 : Results.Json(new { data = chunk.Data, offset = chunk.Offset + System.Text.Encoding.UTF8.GetByteCount(chunk.Data) });
