@@ -68,6 +68,10 @@ public sealed class BackendTests
             await DcosdProcess.WaitUntilAsync(async () => (await backends.GetAppAsync("/" + marker, CancellationToken.None))?.App.Instances == 1, "instances lowered to 1");
             Assert.True((await backends.UpdateWeightAsync("analytics", 3, CancellationToken.None)).Ok);
             Assert.Contains((await backends.GetStateAsync(CancellationToken.None)).Roles, r => r.Name == "analytics" && r.Weight == 3);
+            Assert.Empty(await backends.GetQuotaAsync(CancellationToken.None));
+            var quota = await dcosd.SendAsync(HttpMethod.Post, "/api/v1", """{"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[{"role":"analytics","limits":{"cpus":{"value":2}}}]}}""");
+            Assert.Equal(200, quota.Status);
+            Assert.Equal(2, (await backends.GetQuotaAsync(CancellationToken.None)).Single(q => q.Role == "analytics").Limits["cpus"]);
             Assert.All(await backends.ListDeploymentsAsync(CancellationToken.None), d => Assert.Contains("/" + marker, d.AffectedApps));
             Assert.All(await backends.GetQueueAsync(CancellationToken.None), q => Assert.Equal("/" + marker, q.AppId));
             Assert.True((await backends.DestroyAsync("/" + marker, CancellationToken.None)).Ok);

@@ -40,6 +40,14 @@ internal sealed class FakeBackends : IClusterBackend, IAppsBackend, IJobsBackend
         return Task.FromResult(State);
     }
 
+    public List<RoleQuota> Quota { get; } = [];
+
+    public Task<IReadOnlyList<RoleQuota>> GetQuotaAsync(CancellationToken cancellationToken)
+    {
+        Check();
+        return Task.FromResult<IReadOnlyList<RoleQuota>>(Quota);
+    }
+
     public Task<ApiResult> UpdateWeightAsync(string role, double weight, CancellationToken cancellationToken)
     {
         Calls.Add($"weight {role} {weight}");

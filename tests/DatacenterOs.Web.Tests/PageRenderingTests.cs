@@ -234,7 +234,9 @@ public sealed class PageRenderingTests
         Assert.Single((await Render.PageAsync<Roles>(fake)).Tests("empty"));
 
         fake.State = Cluster();
+        fake.Quota.Add(new RoleQuota("analytics", new Dictionary<string, double> { ["cpus"] = 2, ["mem"] = 1024 }, new Dictionary<string, double>()));
         var doc = await Render.PageAsync<Roles>(fake);
+        Assert.Equal("cpus 2, mem 1 GiB / —", doc.Tests("role-row").Single(r => r.GetAttribute("data-role") == "analytics").QuerySelector("[data-test=quota]")!.TextContent);
         var web = doc.Tests("role-row").Single(r => r.GetAttribute("data-role") == "web");
         // web holds 2 of 8 active cpus and 4096 of 16384 MiB: 25% dominant share, weight 2 → 12.5%.
         Assert.Contains("25%", web.TextContent, StringComparison.Ordinal);

@@ -51,6 +51,21 @@ public sealed class HttpBackends : IClusterBackend, IAppsBackend, IJobsBackend, 
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<RoleQuota>> GetQuotaAsync(CancellationToken cancellationToken)
+    {
+        var result = await SendAsync(HttpMethod.Post, "/api/v1", """{"type":"GET_QUOTA"}""", cancellationToken).ConfigureAwait(false);
+        if (!result.Ok)
+        {
+            throw new BackendException($"GET_QUOTA failed: {result.Message}");
+        }
+
+        static Dictionary<string, double> Amounts(JsonNode? node) => node is JsonObject o
+            ? o.ToDictionary(kv => kv.Key, kv => Json.Num(kv.Value, "value"), StringComparer.Ordinal)
+            : new Dictionary<string, double>(StringComparer.Ordinal);
+        return [.. Json.Items(result.Body?["get_quota"]?["status"]?["configs"]).Select(c => new RoleQuota(Json.Str(c, "role"), Amounts(c["limits"]), Amounts(c["guarantees"])))];
+    }
+
+    /// <inheritdoc />
     public Task<ApiResult> UpdateWeightAsync(string role, double weight, CancellationToken cancellationToken)
     {
         var call = new JsonObject

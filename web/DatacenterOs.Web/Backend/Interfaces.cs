@@ -6,6 +6,9 @@ public interface IClusterBackend
     /// <summary>Current state. Throws <see cref="BackendException"/> when the master does not answer.</summary>
     Task<ClusterState> GetStateAsync(CancellationToken cancellationToken);
 
+    /// <summary>Quota of every role that has one (GET_QUOTA).</summary>
+    Task<IReadOnlyList<RoleQuota>> GetQuotaAsync(CancellationToken cancellationToken);
+
     /// <summary>Sets a role's weight (UPDATE_WEIGHTS).</summary>
     Task<ApiResult> UpdateWeightAsync(string role, double weight, CancellationToken cancellationToken);
 }

@@ -174,3 +174,9 @@ public sealed record JobRunView(string RunId, string JobName, string State, stri
 /// <param name="Data">Text read.</param>
 /// <param name="Offset">Offset of <paramref name="Data"/> in bytes.</param>
 public sealed record FileChunk(string Data, long Offset);
+
+/// <summary>A role's quota from <c>GET_QUOTA</c>.</summary>
+/// <param name="Role">Role.</param>
+/// <param name="Limits">Upper limits by resource name (cpus in cores, mem/disk in MiB).</param>
+/// <param name="Guarantees">Guaranteed amounts by resource name.</param>
+public sealed record RoleQuota(string Role, IReadOnlyDictionary<string, double> Limits, IReadOnlyDictionary<string, double> Guarantees);

@@ -46,14 +46,14 @@ public static class DrfPresenter
     }
 
     /// <summary>Every role known to the master or holding tasks, sorted as DRF would offer next (lowest weighted share first).</summary>
-    public static IReadOnlyList<RoleShare> Roles(ClusterState state)
+    public static IReadOnlyList<RoleShare> Roles(ClusterState state, IEnumerable<string>? moreRoles = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         var total = Totals(state);
         var byRole = state.Tasks.Where(t => t.State is "TASK_RUNNING" or "TASK_STAGING" or "TASK_STARTING" or "TASK_KILLING")
             .GroupBy(t => t.Role, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Aggregate(ResourceAmounts.Zero, (sum, t) => sum + t.Resources), StringComparer.Ordinal);
-        var names = state.Roles.Select(r => r.Name).Concat(byRole.Keys).Distinct(StringComparer.Ordinal);
+        var names = state.Roles.Select(r => r.Name).Concat(byRole.Keys).Concat(moreRoles ?? []).Distinct(StringComparer.Ordinal);
         return [.. names.Select(name =>
         {
             var role = state.Roles.FirstOrDefault(r => r.Name == name);
@@ -72,6 +72,12 @@ public static class DrfPresenter
         .OrderBy(r => r.WeightedShare)
         .ThenBy(r => r.Name, StringComparer.Ordinal)];
     }
+
+    /// <summary>Quota amounts as text: <c>cpus 2, mem 1 GiB</c>, or <c>—</c>.</summary>
+    public static string QuotaText(IReadOnlyDictionary<string, double>? amounts) =>
+        amounts is null || amounts.Count == 0
+            ? "—"
+            : string.Join(", ", amounts.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key is "mem" or "disk" ? $"{kv.Key} {Formats.Mib(kv.Value)}" : $"{kv.Key} {Formats.Cpus(kv.Value)}"));
 
     /// <summary>Task counts by state, most frequent first.</summary>
     public static IReadOnlyList<(string State, int Count)> TasksByState(ClusterState state)
