@@ -102,7 +102,7 @@ public sealed class BackendTests
         {
             await feed.StopAsync(CancellationToken.None);
             await dcosd.DisposeAsync();
-            DcosdProcess.KillProcesses(marker);
+            DcosdProcess.KillProcesses(marker, workDir);
             Directory.Delete(workDir, recursive: true);
         }
     }

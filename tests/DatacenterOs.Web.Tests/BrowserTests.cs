@@ -179,7 +179,7 @@ public sealed class BrowserTests(ITestOutputHelper output)
             await browser.DisposeAsync();
             playwright.Dispose();
             await dcosd.DisposeAsync();
-            DcosdProcess.KillProcesses(marker);
+            DcosdProcess.KillProcesses(marker, workDir);
             Directory.Delete(workDir, recursive: true);
         }
     }
@@ -271,6 +271,7 @@ public sealed class BrowserTests(ITestOutputHelper output)
             await browser.DisposeAsync();
             playwright.Dispose();
             await dcosd.DisposeAsync();
+            DcosdProcess.KillProcesses(workDir, workDir);
             Directory.Delete(workDir, recursive: true);
         }
     }

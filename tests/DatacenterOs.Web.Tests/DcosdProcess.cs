@@ -154,8 +154,11 @@ internal sealed class DcosdProcess : IAsyncDisposable
         return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 
-    /// <summary>Kills processes whose command line contains <paramref name="marker"/> (tasks left by a failed test).</summary>
-    public static void KillProcesses(string marker)
+    /// <summary>
+    /// Kills processes whose command line contains <paramref name="marker"/> or whose working directory is under
+    /// <paramref name="workDir"/> (task processes, such as a shell's children, left by a failed test).
+    /// </summary>
+    public static void KillProcesses(string marker, string? workDir = null)
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -166,7 +169,9 @@ internal sealed class DcosdProcess : IAsyncDisposable
 
             try
             {
-                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ').Contains(marker, StringComparison.Ordinal))
+                var cwd = workDir is null ? null : new DirectoryInfo(Path.Combine(dir, "cwd")).LinkTarget;
+                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ').Contains(marker, StringComparison.Ordinal)
+                    || (cwd is not null && cwd.StartsWith(workDir!, StringComparison.Ordinal)))
                 {
                     Process.GetProcessById(pid).Kill();
                 }
