@@ -141,8 +141,20 @@ public sealed class BrowserTests(ITestOutputHelper output)
             await Expect(page.Locator("[data-test=action-ok]")).ToHaveTextAsync("Weight of * set to 2.5.");
             await Expect(page.Locator("input[name='weight:*']")).ToHaveValueAsync("2.5");
             await ShotAsync(page, "07-roles");
+            // An app that cannot be placed: why it is waiting, and its deployment stopped from the Deployments page.
+            var (bigStatus, bigBody) = await dcosd.SendAsync(HttpMethod.Post, "/v2/apps", $$"""{"id":"/{{marker}}-big","cmd":"sleep 1000 # {{marker}}","cpus":64,"mem":32,"instances":1}""");
+            Assert.True(bigStatus == 201, bigBody?.ToJsonString());
+            await page.GotoAsync(url + $"apps/view/{marker}-big");
+            await Expect(page.Locator("[data-test=queue]")).ToContainTextAsync("InsufficientCpus");
+            await ShotAsync(page, "07b-app-waiting");
             await page.GotoAsync(url + "deployments");
+            await Expect(page.Locator("[data-test=deployment]")).ToHaveCountAsync(1);
+            await Expect(page.Locator("[data-test=deployment]")).ToContainTextAsync($"/{marker}-big");
             await ShotAsync(page, "08-deployments");
+            await page.ClickAsync("[data-test=deployment] details[id^='confirm-stop'] summary");
+            await page.ClickAsync("[data-test=confirm-stop]");
+            await Expect(page.Locator("[data-test=deployment]")).ToHaveCountAsync(0);
+            Assert.Equal(200, (await dcosd.SendAsync(HttpMethod.Delete, $"/v2/apps/{marker}-big?force=true")).Status);
 
             // Restart (confirmed), then suspend (confirmed), then destroy (confirmed).
             await page.GotoAsync(detail);

@@ -160,7 +160,7 @@ public sealed class PageRenderingTests
         var doc = await Render.PageAsync<Deployments>(fake);
         var d = doc.Tests("deployment").Single();
         Assert.Contains("ScaleApplication /web", d.TextContent, StringComparison.Ordinal);
-        Assert.Contains("step 1 of 2", d.TextContent, StringComparison.Ordinal);
+        Assert.Contains("Step 1 of 2 in progress", d.TextContent, StringComparison.Ordinal);
         Assert.NotNull(d.QuerySelector("button[value='rollback:d1']"));
         Assert.NotNull(d.QuerySelector("button[value='stop:d1']"));
 
