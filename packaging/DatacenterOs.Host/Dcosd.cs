@@ -124,7 +124,7 @@ internal static class Dcosd
 
                 // The web dashboard (Blazor Server at /, SignalR hub at /hubs/cluster) calls this process's APIs.
                 builder.WebHost.UseDatacenterOsWebAssets();
-                builder.Services.AddDatacenterOsWeb(new Uri(listen.GetLeftPart(UriPartial.Authority)));
+                builder.Services.AddDatacenterOsWeb(new Uri(listen.GetLeftPart(UriPartial.Authority)), Path.Combine(workDir, "web-keys"));
                 app = builder.Build();
                 master.MapEndpoints(app);
 

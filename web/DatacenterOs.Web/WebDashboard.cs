@@ -2,6 +2,7 @@ using DatacenterOs.Web.Backend;
 using DatacenterOs.Web.Components;
 using DatacenterOs.Web.Hubs;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,11 +14,18 @@ public static class WebDashboard
 {
     /// <summary>
     /// Adds the dashboard's services. <paramref name="masterUrl"/> is where this process's APIs answer
-    /// (<c>http://127.0.0.1:5050</c>; a wildcard listen address is reached over loopback).
+    /// (<c>http://127.0.0.1:5050</c>; a wildcard listen address is reached over loopback). With
+    /// <paramref name="keysDirectory"/>, the keys that protect the forms' antiforgery tokens are kept there, so pages
+    /// opened before a restart of dcosd still submit.
     /// </summary>
-    public static IServiceCollection AddDatacenterOsWeb(this IServiceCollection services, Uri masterUrl)
+    public static IServiceCollection AddDatacenterOsWeb(this IServiceCollection services, Uri masterUrl, string? keysDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(masterUrl);
+        if (keysDirectory is not null)
+        {
+            services.AddDataProtection().PersistKeysToFileSystem(Directory.CreateDirectory(keysDirectory)).SetApplicationName("DatacenterOs.Web");
+        }
+
         var baseUrl = masterUrl.Host is "0.0.0.0" or "[::]" or "*" or "+"
             ? new UriBuilder(masterUrl) { Host = "127.0.0.1" }.Uri
             : masterUrl;
