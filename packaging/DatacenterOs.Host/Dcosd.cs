@@ -6,6 +6,7 @@ using DatacenterOs.Apps;
 using DatacenterOs.Jobs;
 using DatacenterOs.Kernel;
 using DatacenterOs.Master;
+using DatacenterOs.Web;
 
 namespace DatacenterOs.Host;
 
@@ -131,6 +132,10 @@ internal static class Dcosd
                     o.TimestampFormat = "HH:mm:ss ";
                 }).SetMinimumLevel(LogLevel.Error);
                 builder.WebHost.UseUrls(listen.GetLeftPart(UriPartial.Authority));
+
+                // The web dashboard (Blazor Server at /, SignalR hub at /hubs/cluster) calls this process's APIs.
+                builder.WebHost.UseDatacenterOsWebAssets();
+                builder.Services.AddDatacenterOsWeb(new Uri(listen.GetLeftPart(UriPartial.Authority)), Path.Combine(workDir, "web-keys"));
                 app = builder.Build();
                 master.MapEndpoints(app);
 
@@ -143,10 +148,11 @@ internal static class Dcosd
                 jobsStore = await JobsStore.OpenAsync(Path.Combine(workDir, "jobs.db"), null, cancellationToken).ConfigureAwait(false);
                 jobs = new JobsService(JobsService.ConnectOver(master.InProcessTransport), new JobsOptions(), TimeProvider.System, jobsStore);
                 jobs.MapJobsEndpoints(app);
+                app.MapDatacenterOsWeb();
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
                 await apps.StartAsync(cancellationToken).ConfigureAwait(false);
                 await jobs.StartAsync(cancellationToken).ConfigureAwait(false);
-                Console.WriteLine($"DatacenterOs master {master.MasterId} listening on {listen.GetLeftPart(UriPartial.Authority)} (Apps: /v2, Jobs: /v1/scheduler)");
+                Console.WriteLine($"DatacenterOs master {master.MasterId} listening on {listen.GetLeftPart(UriPartial.Authority)} (UI: /, Apps: /v2, Jobs: /v1/scheduler)");
             }
 
             if (settings.Mode is HostMode.Standalone or HostMode.Agent)

@@ -69,6 +69,7 @@ public sealed class DependencyDirectionTests
     [InlineData("DatacenterOs.Agent", new[] { "DatacenterOs.Master", "DatacenterOs.Storage", "DatacenterOs.Frameworks.Client" })]
     [InlineData("DatacenterOs.Apps", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Kernel" })]
     [InlineData("DatacenterOs.Jobs", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Kernel", "DatacenterOs.Apps", "DatacenterOs.Apps.Core" })]
+    [InlineData("DatacenterOs.Web", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Storage", "DatacenterOs.Kernel", "DatacenterOs.Frameworks.Client", "DatacenterOs.Apps", "DatacenterOs.Apps.Core", "DatacenterOs.Jobs", "DatacenterOs.Jobs.Core" })]
     [InlineData("DatacenterOs.Jobs.Core", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Storage", "DatacenterOs.Kernel", "DatacenterOs.Frameworks.Client", "DatacenterOs.Apps.Core" })]
     [InlineData("dcos", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Storage", "DatacenterOs.Apps", "DatacenterOs.Jobs", "DatacenterOs.Frameworks.Client", "DatacenterOs.Kernel" })]
     [InlineData("DatacenterOs.Apps.Contracts", new[] { "DatacenterOs.Master", "DatacenterOs.Agent", "DatacenterOs.Storage", "DatacenterOs.Apps", "DatacenterOs.Jobs", "DatacenterOs.Frameworks.Client" })]
