@@ -231,8 +231,10 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
 
         foreach (var container in recovery.Containers)
         {
+            // No status, or STAGING/STARTING: the previous agent stopped between starting the process and reporting it.
+            var unreported = container.Checkpoint.LatestStatus is null or { State: TaskStates.Staging or TaskStates.Starting };
             var latest = container.Checkpoint.LatestStatus
-                ?? NewStatus(container.TaskId, TaskStates.Running, "recovered", null, "SOURCE_AGENT");
+                ?? NewStatus(container.TaskId, TaskStates.Staging, "recovered", null, "SOURCE_AGENT");
             var tracked = new TrackedTask(container.Checkpoint.FrameworkId, container.Role, container.Task, container, latest);
             lock (_lock)
             {
@@ -241,7 +243,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
 
             if (!container.Termination.IsCompleted)
             {
-                if (latest.State is TaskStates.Staging or TaskStates.Starting)
+                if (unreported)
                 {
                     // Launched just as the previous agent stopped: the process runs, but TASK_RUNNING was never reported.
                     Report(tracked, TaskStates.Running, null, null, "SOURCE_EXECUTOR");
