@@ -25,12 +25,13 @@ internal static class CronComparison
 
         var dir = Directory.CreateTempSubdirectory("dcos-cron-bench-").FullName;
         var stamps = Path.Combine(dir, "stamps.log");
+        var before = CronPids();
         var started = false;
         try
         {
             var line = $"* * * * * root date +\\%s\\%N >> {stamps}\n";
             await File.WriteAllTextAsync(CronTab, string.Concat(Enumerable.Repeat(line, jobs)), cancellationToken).ConfigureAwait(false);
-            if (!IsCronRunning())
+            if (before.Count == 0)
             {
                 using var start = Process.Start(CronBinary);
                 await start!.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
@@ -78,11 +79,13 @@ internal static class CronComparison
         finally
         {
             File.Delete(CronTab);
-            if (started && File.Exists("/run/crond.pid") && int.TryParse(File.ReadAllText("/run/crond.pid").Trim(), out var pid))
+            // The cron started here (its pid file is locked by cron itself, so it is found by name).
+            foreach (var pid in started ? CronPids().Except(before) : [])
             {
                 try
                 {
-                    Process.GetProcessById(pid).Kill();
+                    using var process = Process.GetProcessById(pid);
+                    process.Kill();
                 }
                 catch (ArgumentException)
                 {
@@ -99,15 +102,16 @@ internal static class CronComparison
         }
     }
 
-    private static bool IsCronRunning()
+    private static HashSet<int> CronPids()
     {
+        var pids = new HashSet<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             try
             {
-                if (int.TryParse(Path.GetFileName(dir), out _) && File.ReadAllText(Path.Combine(dir, "comm")).Trim() == "cron")
+                if (int.TryParse(Path.GetFileName(dir), out var pid) && File.ReadAllText(Path.Combine(dir, "comm")).Trim() == "cron")
                 {
-                    return true;
+                    pids.Add(pid);
                 }
             }
             catch (IOException)
@@ -118,6 +122,6 @@ internal static class CronComparison
             }
         }
 
-        return false;
+        return pids;
     }
 }
