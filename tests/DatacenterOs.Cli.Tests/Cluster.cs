@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 
 namespace DatacenterOs.Cli.Tests;
 
@@ -63,10 +61,10 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var masterPort = FreePort();
-        var agentPort = FreePort();
+        var masterPort = Testing.DcosdProcess.FreePort();
+        var agentPort = Testing.DcosdProcess.FreePort();
         Url = new Uri($"http://127.0.0.1:{masterPort}");
-        var dll = Path.Combine(RepoRoot(), "packaging", "DatacenterOs.Host", "bin", Configuration(), "net10.0", "dcosd.dll");
+        var dll = Testing.DcosdProcess.DcosdDll();
         Assert.True(File.Exists(dll), $"dcosd is not built at {dll}");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { dll, "--work-dir", WorkDir, "--listen", Master, "--agent-port", agentPort.ToString(CultureInfo.InvariantCulture), "--resources", "cpus:4;mem:4096;disk:10000;ports:[34000-34100]" })
@@ -155,25 +153,6 @@ public sealed class ClusterFixture : IAsyncLifetime
         }
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string Configuration() => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-
-    public static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DatacenterOs.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
 }
 
 [CollectionDefinition(Name)]

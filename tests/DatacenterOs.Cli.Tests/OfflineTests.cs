@@ -6,7 +6,7 @@ namespace DatacenterOs.Cli.Tests;
 /// <summary>What needs no cluster: unreachable masters, configuration precedence, help, the DAG drawing.</summary>
 public sealed class OfflineTests
 {
-    private static string DeadMaster() => $"http://127.0.0.1:{ClusterFixture.FreePort()}";
+    private static string DeadMaster() => $"http://127.0.0.1:{Testing.DcosdProcess.FreePort()}";
 
     [Fact]
     public async Task Unreachable_master_gives_exit_2_and_one_line()

@@ -53,7 +53,7 @@ public sealed class DcosdProcess : IAsyncDisposable
     /// <summary>Starts the process and waits until <c>/ping</c> answers.</summary>
     public async Task StartAsync()
     {
-        var dll = Path.Combine(RepoRoot(), "packaging", "DatacenterOs.Host", "bin", Configuration(), "net10.0", "dcosd.dll");
+        var dll = DcosdDll();
         if (!File.Exists(dll))
         {
             throw new FileNotFoundException($"dcosd is not built at {dll}", dll);
@@ -151,12 +151,17 @@ public sealed class DcosdProcess : IAsyncDisposable
         Http.Dispose();
     }
 
-    private static int FreePort()
+    /// <summary>A loopback TCP port free at the moment of the call.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>The built <c>dcosd.dll</c> of the same configuration (Debug/Release) as the running tests.</summary>
+    public static string DcosdDll() =>
+        Path.Combine(RepoRoot(), "packaging", "DatacenterOs.Host", "bin", Configuration(), "net10.0", "dcosd.dll");
 
     private static string Configuration() => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 

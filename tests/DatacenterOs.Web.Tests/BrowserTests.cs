@@ -177,13 +177,7 @@ public sealed class BrowserTests(ITestOutputHelper output)
         }
         catch
         {
-            if (page is not null)
-            {
-                await ShotAsync(page, "failure-" + DateTime.UtcNow.Ticks.ToString(CultureInfo.InvariantCulture));
-                output.WriteLine(await page.ContentAsync());
-            }
-
-            output.WriteLine(dcosd.Log);
+            await ReportFailureAsync(page, dcosd, "failure-apps");
             throw;
         }
         finally
@@ -269,13 +263,7 @@ public sealed class BrowserTests(ITestOutputHelper output)
         }
         catch
         {
-            if (page is not null)
-            {
-                await ShotAsync(page, "failure-" + DateTime.UtcNow.Ticks.ToString(CultureInfo.InvariantCulture));
-                output.WriteLine(await page.ContentAsync());
-            }
-
-            output.WriteLine(dcosd.Log);
+            await ReportFailureAsync(page, dcosd, "failure-jobs");
             throw;
         }
         finally
@@ -286,5 +274,17 @@ public sealed class BrowserTests(ITestOutputHelper output)
             DcosdProcess.KillProcesses(workDir, workDir);
             Directory.Delete(workDir, recursive: true);
         }
+    }
+
+    /// <summary>On a failed browser test: a screenshot named <paramref name="shot"/>, the page's HTML and dcosd's log.</summary>
+    private async Task ReportFailureAsync(IPage? page, DcosdProcess dcosd, string shot)
+    {
+        if (page is not null)
+        {
+            await ShotAsync(page, shot);
+            output.WriteLine(await page.ContentAsync());
+        }
+
+        output.WriteLine(dcosd.Log);
     }
 }

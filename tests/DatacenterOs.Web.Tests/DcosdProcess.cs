@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -17,8 +15,8 @@ internal sealed class DcosdProcess : IAsyncDisposable
     public DcosdProcess(string workDir)
     {
         WorkDir = workDir;
-        Url = new Uri($"http://127.0.0.1:{FreePort()}/");
-        AgentPort = FreePort();
+        Url = new Uri($"http://127.0.0.1:{Testing.DcosdProcess.FreePort()}/");
+        AgentPort = Testing.DcosdProcess.FreePort();
     }
 
     public string WorkDir { get; }
@@ -44,7 +42,7 @@ internal sealed class DcosdProcess : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var dll = Path.Combine(RepoRoot(), "packaging", "DatacenterOs.Host", "bin", Configuration(), "net10.0", "dcosd.dll");
+        var dll = Testing.DcosdProcess.DcosdDll();
         Assert.True(File.Exists(dll), $"dcosd is not built at {dll}");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { dll, "--work-dir", WorkDir, "--listen", Url.ToString().TrimEnd('/'), "--agent-port", AgentPort.ToString(CultureInfo.InvariantCulture), "--resources", "cpus:4;mem:4096;disk:10000;ports:[34000-34100]" })
@@ -132,26 +130,6 @@ internal sealed class DcosdProcess : IAsyncDisposable
 
         _process?.Dispose();
         _process = null;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string Configuration() => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-
-    public static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DatacenterOs.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 
     /// <summary>
