@@ -65,8 +65,37 @@ var dockerBench = new Command("docker", "Docker containers: ACCEPT-to-TASK_RUNNI
 };
 dockerBench.SetAction((r, ct) => DockerBenchmark.RunAsync(r.GetValue(dockerTasks), r.GetValue(dockerBatch), r.GetValue(dockerImage)!, r.GetValue(dockerCommand)!, ct));
 
+var placementAgents = new Option<int>("--agents") { Description = "Simulated agents", DefaultValueFactory = _ => 5_000 };
+var placementTasks = new Option<int>("--tasks") { Description = "Tasks to place", DefaultValueFactory = _ => 1_000_000 };
+var placementGroup = new Option<int>("--group") { Description = "Tasks per group (Nomad: per job)", DefaultValueFactory = _ => 1_000 };
+var placements = new Command("placements", "Nomad C1M's shape: one framework places N tiny tasks on simulated agents through the real offer loop and scheduler API")
+{
+    placementAgents, placementTasks, placementGroup,
+};
+placements.SetAction((r, ct) => PlacementsBenchmark.RunAsync(r.GetValue(placementAgents), r.GetValue(placementTasks), r.GetValue(placementGroup), ct));
+
+var multiFramework = new Command("multi-framework", "Mesos MultiFrameworkAllocations: 80 agents, 554 frameworks, 19,500 tasks; allocation rounds and wall time until all launched")
+{
+    seed,
+};
+multiFramework.SetAction(r => MultiFrameworkBenchmark.Run(r.GetValue(seed)));
+
+var scaleAgents = new Option<int>("--agents") { Description = "Simulated agents", DefaultValueFactory = _ => 10_000 };
+var scaleTasks = new Option<int>("--tasks") { Description = "Tasks launched", DefaultValueFactory = _ => 100_000 };
+var masterScale = new Command("master-scale", "A dcosd master process under N simulated agents and M tasks: its RSS, /master/state and GET_STATE latency, allocation run time while launching")
+{
+    scaleAgents, scaleTasks,
+};
+masterScale.SetAction((r, ct) => MasterScaleBenchmark.RunScaleAsync(r.GetValue(scaleAgents), r.GetValue(scaleTasks), ct));
+
+var failover = new Command("failover", "Kill -9 a dcosd master holding N agents and M tasks, restart it: time until all agents re-registered and offers flow again")
+{
+    scaleAgents, scaleTasks,
+};
+failover.SetAction((r, ct) => MasterScaleBenchmark.RunFailoverAsync(r.GetValue(scaleAgents), r.GetValue(scaleTasks), ct));
+
 var root = new RootCommand("DatacenterOs benchmarks: each prints one line of numbers")
 {
-    declineOffers, largeAndSmallQuota, launch, appsCommand, jobsCommand, jobsTrigger, dockerBench,
+    declineOffers, largeAndSmallQuota, launch, appsCommand, jobsCommand, jobsTrigger, dockerBench, placements, multiFramework, masterScale, failover,
 };
 return await root.Parse(args).InvokeAsync();

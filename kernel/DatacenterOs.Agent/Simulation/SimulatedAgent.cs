@@ -45,6 +45,12 @@ public sealed class SimulatedAgent : IAsyncDisposable
     /// </summary>
     public Func<TaskInfoDto, SimulatedOutcome?> Script { get; init; } = DefaultScript;
 
+    /// <summary>
+    /// When true, a task with a health check passes it at once: its TASK_RUNNING carries <c>healthy: true</c> (for
+    /// benchmarks of health-gated deployments). Default false: health is never reported.
+    /// </summary>
+    public bool PassHealthChecks { get; init; }
+
     /// <summary>First re-subscription delay after the master connection drops (1 s).</summary>
     public TimeSpan MinBackoff { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -98,7 +104,7 @@ public sealed class SimulatedAgent : IAsyncDisposable
             case AgentTypes.Launch:
                 var launch = evt.Launch!;
                 OnLaunch?.Invoke(launch.Task.TaskId.Value, _time.GetUtcNow());
-                var running = Status(launch.Task.TaskId, TaskStates.Running, null);
+                var running = Status(launch.Task.TaskId, TaskStates.Running, null) with { Healthy = PassHealthChecks && launch.Task.HealthCheck is not null ? true : null };
                 _tasks[(launch.FrameworkId.Value, launch.Task.TaskId.Value)] = new AgentTaskDto(launch.FrameworkId, launch.Role, launch.Task, running);
                 // The end timer starts before RUNNING is reported, so a clock advanced after RUNNING reaches it.
                 if (Script(launch.Task) is { } outcome)
