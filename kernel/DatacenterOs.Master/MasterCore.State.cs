@@ -20,48 +20,112 @@ internal sealed record MasterSnapshot(
         new Dictionary<string, double>());
 }
 
+/// <summary>A framework as captured for a snapshot; <paramref name="Allocated"/> summed over its roles.</summary>
+internal sealed record FrameworkCapture(string Id, FrameworkInfoDto Info, bool Connected, bool Recovered, DateTimeOffset RegisteredAt, Resources Allocated);
+
+/// <summary>An agent as captured for a snapshot (immutable values only).</summary>
+internal sealed record AgentCapture(string Id, AgentInfoDto Info, bool Connected, DateTimeOffset RegisteredAt, Resources Total, Resources Available);
+
+/// <summary>
+/// Immutable pieces of master state taken on the writer loop by <see cref="MasterCore.CaptureSnapshot"/>;
+/// <see cref="Render"/> turns them into the read APIs' DTOs on any thread.
+/// </summary>
+internal sealed record SnapshotCapture(
+    TaskDto[] Tasks,
+    TaskDto[] Completed,
+    FrameworkCapture[] Frameworks,
+    AgentCapture[] Agents,
+    AgentInfoDto[] RecoveredAgents,
+    Kernel.Allocation.Offer[] Offers,
+    GetRolesDto Roles,
+    GetWeightsDto Weights,
+    GetQuotaDto Quota,
+    Dictionary<string, double> Gauges)
+{
+    /// <summary>Builds the snapshot: per-agent and per-framework offered resources, agent views, task-state gauges.</summary>
+    public MasterSnapshot Render()
+    {
+        var offeredByFramework = new Dictionary<string, Resources>(StringComparer.Ordinal);
+        var offeredByAgent = new Dictionary<string, Resources>(StringComparer.Ordinal);
+        foreach (var offer in Offers)
+        {
+            offeredByFramework[offer.FrameworkId.Value] = offeredByFramework.GetValueOrDefault(offer.FrameworkId.Value, Resources.Empty) + offer.Resources;
+            offeredByAgent[offer.AgentId.Value] = offeredByAgent.GetValueOrDefault(offer.AgentId.Value, Resources.Empty) + offer.Resources;
+        }
+
+        var frameworks = Frameworks.Select(f => new FrameworkStateDto
+        {
+            FrameworkInfo = f.Info,
+            Active = f.Connected,
+            Connected = f.Connected,
+            Recovered = f.Recovered,
+            RegisteredTime = Nanos(f.RegisteredAt),
+            AllocatedResources = ResourceConversions.ToDtos(f.Allocated),
+            OfferedResources = ResourceConversions.ToDtos(offeredByFramework.GetValueOrDefault(f.Id) ?? Resources.Empty),
+        }).ToList();
+        var agents = Agents.Select(a => new AgentStateDto
+        {
+            AgentInfo = a.Info,
+            Active = a.Connected,
+            RegisteredTime = Nanos(a.RegisteredAt),
+            TotalResources = ResourceConversions.ToDtos(a.Total),
+            AllocatedResources = ResourceConversions.ToDtos(a.Total - a.Available),
+            OfferedResources = ResourceConversions.ToDtos(offeredByAgent.GetValueOrDefault(a.Id) ?? Resources.Empty),
+        }).ToList();
+
+        var gauges = new Dictionary<string, double>(Gauges, StringComparer.Ordinal);
+        foreach (var group in Tasks.GroupBy(t => t.State))
+        {
+            gauges[$"dcos_master_tasks{{state=\"{group.Key}\"}}"] = group.Count();
+        }
+
+        return new MasterSnapshot(
+            new GetStateDto(new GetTasksDto([.. Tasks], [.. Completed]), new GetFrameworksDto(frameworks), new GetAgentsDto(agents, [.. RecoveredAgents])),
+            Roles,
+            Weights,
+            Quota,
+            gauges);
+    }
+
+    private static NanosDto Nanos(DateTimeOffset time) => new(time.ToUnixTimeMilliseconds() * 1_000_000);
+}
+
 /// <content>Snapshots for read APIs and the operator API's writes.</content>
 internal sealed partial class MasterCore
 {
-    public MasterSnapshot BuildSnapshot()
-    {
-        var offeredByFramework = _offers.Values.GroupBy(o => o.Offer.FrameworkId.Value)
-            .ToDictionary(g => g.Key, g => g.Aggregate(Resources.Empty, (acc, o) => acc + o.Offer.Resources));
-        var offeredByAgent = _offers.Values.GroupBy(o => o.Offer.AgentId.Value)
-            .ToDictionary(g => g.Key, g => g.Aggregate(Resources.Empty, (acc, o) => acc + o.Offer.Resources));
+    /// <summary>The whole snapshot at once, on the writer loop (the operator SUBSCRIBE's first event).</summary>
+    public MasterSnapshot BuildSnapshot() => CaptureSnapshot().Render();
 
-        var tasks = _tasks.Values.Select(ToTaskDto).ToList();
-        var completed = _completedTasks.Select(ToTaskDto).ToList();
-        var frameworks = _frameworks.Values.OrderBy(f => f.Id, StringComparer.Ordinal).Select(f =>
+    /// <summary>
+    /// What the read APIs show, captured on the writer loop in time linear in agents and tasks but with no per-task
+    /// allocation: task views are cached per task and rebuilt only after a status change, agents and offers are
+    /// captured as immutable values. Turning them into DTOs (<see cref="SnapshotCapture.Render"/>) happens off the
+    /// writer loop, so a read of a large cluster does not pause allocation.
+    /// </summary>
+    public SnapshotCapture CaptureSnapshot()
+    {
+        var tasks = new TaskDto[_tasks.Count];
+        var i = 0;
+        foreach (var t in _tasks.Values)
         {
-            var allocated = f.Info.EffectiveRoles().Aggregate(Resources.Empty, (acc, r) => acc + Allocator.AllocationOf(new FrameworkId(f.Id), r));
-            return new FrameworkStateDto
-            {
-                FrameworkInfo = f.Info,
-                Active = f.Connected,
-                Connected = f.Connected,
-                Recovered = f.Recovered,
-                RegisteredTime = Nanos(f.RegisteredAt),
-                AllocatedResources = ResourceConversions.ToDtos(allocated),
-                OfferedResources = ResourceConversions.ToDtos(offeredByFramework.GetValueOrDefault(f.Id) ?? Resources.Empty),
-            };
-        }).ToList();
+            tasks[i++] = t.Dto ??= ToTaskDto(t);
+        }
+
+        var completed = _completedTasks.Select(t => t.Dto ??= ToTaskDto(t)).ToArray();
+        var frameworks = _frameworks.Values.OrderBy(f => f.Id, StringComparer.Ordinal).Select(f => new FrameworkCapture(
+            f.Id,
+            f.Info,
+            f.Connected,
+            f.Recovered,
+            f.RegisteredAt,
+            f.Info.EffectiveRoles().Aggregate(Resources.Empty, (acc, r) => acc + Allocator.AllocationOf(new FrameworkId(f.Id), r)))).ToArray();
         var agents = _agents.Values.Where(a => a.InAllocator).OrderBy(a => a.Id, StringComparer.Ordinal).Select(a =>
         {
             var aid = new AgentId(a.Id);
-            var total = Allocator.TotalOf(aid);
-            var allocated = total - Allocator.AvailableOn(aid);
-            return new AgentStateDto
-            {
-                AgentInfo = a.Info,
-                Active = a.Connected,
-                RegisteredTime = Nanos(a.RegisteredAt),
-                TotalResources = ResourceConversions.ToDtos(total),
-                AllocatedResources = ResourceConversions.ToDtos(allocated),
-                OfferedResources = ResourceConversions.ToDtos(offeredByAgent.GetValueOrDefault(a.Id) ?? Resources.Empty),
-            };
-        }).ToList();
-        var recoveredAgents = _agents.Values.Where(a => !a.InAllocator).Select(a => a.Info).ToList();
+            return new AgentCapture(a.Id, a.Info, a.Connected, a.RegisteredAt, Allocator.TotalOf(aid), Allocator.AvailableOn(aid));
+        }).ToArray();
+        var recoveredAgents = _agents.Values.Where(a => !a.InAllocator).Select(a => a.Info).ToArray();
+        var offers = _offers.Values.Select(o => o.Offer).ToArray();
 
         var roleNames = _frameworks.Values.SelectMany(f => f.Info.EffectiveRoles())
             .Concat(Allocator.Weights.Keys).Concat(_quotaText.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
@@ -84,18 +148,22 @@ internal sealed partial class MasterCore
             ["dcos_master_outstanding_offers"] = _offers.Count,
             ["dcos_master_allocation_runs_total"] = Metrics.AllocationRuns,
             ["dcos_master_allocation_run_ms"] = Metrics.LastAllocationMs,
+            ["dcos_master_allocation_run_ms_max"] = Metrics.MaxAllocationMs,
+            ["dcos_master_snapshot_capture_ms"] = Metrics.LastSnapshotCaptureMs,
+            ["dcos_master_snapshot_capture_ms_max"] = Metrics.MaxSnapshotCaptureMs,
             ["dcos_master_offers_sent_total"] = Metrics.OffersSent,
             ["dcos_master_offers_declined_total"] = Metrics.OffersDeclined,
             ["dcos_master_tasks_launched_total"] = Metrics.TasksLaunched,
             ["dcos_master_status_updates_total"] = Metrics.StatusUpdates,
         };
-        foreach (var group in _tasks.Values.GroupBy(t => t.Status.State))
-        {
-            gauges[$"dcos_master_tasks{{state=\"{group.Key}\"}}"] = group.Count();
-        }
 
-        return new MasterSnapshot(
-            new GetStateDto(new GetTasksDto(tasks, completed), new GetFrameworksDto(frameworks), new GetAgentsDto(agents, recoveredAgents)),
+        return new SnapshotCapture(
+            tasks,
+            completed,
+            frameworks,
+            agents,
+            recoveredAgents,
+            offers,
             new GetRolesDto(roles),
             new GetWeightsDto([.. Allocator.Weights.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new WeightInfoDto(kv.Key, kv.Value))]),
             new GetQuotaDto(new QuotaStatusDto([.. _quotaText.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv =>

@@ -151,6 +151,7 @@ internal sealed partial class MasterCore
         var result = Allocator.Allocate();
         Metrics.AllocationRuns++;
         Metrics.LastAllocationMs = _time.GetElapsedTime(start).TotalMilliseconds;
+        Metrics.MaxAllocationMs = Math.Max(Metrics.MaxAllocationMs, Metrics.LastAllocationMs);
         var now = _time.GetUtcNow();
         foreach (var group in result.Offers.GroupBy(o => o.FrameworkId.Value))
         {
@@ -273,6 +274,15 @@ internal sealed class MasterMetrics
     public long AllocationRuns { get; set; }
 
     public double LastAllocationMs { get; set; }
+
+    /// <summary>Longest allocation cycle since start, in milliseconds.</summary>
+    public double MaxAllocationMs { get; set; }
+
+    /// <summary>Time the last read snapshot held the writer loop (capture only; rendering is elsewhere), in milliseconds.</summary>
+    public double LastSnapshotCaptureMs { get; set; }
+
+    /// <summary>Longest snapshot capture since start, in milliseconds.</summary>
+    public double MaxSnapshotCaptureMs { get; set; }
 
     public long OffersSent { get; set; }
 

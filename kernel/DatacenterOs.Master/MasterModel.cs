@@ -64,6 +64,8 @@ internal sealed class AgentEntry(string id, AgentInfoDto info, Resources total, 
 
 internal sealed class TaskEntry(string frameworkId, string agentId, string role, TaskInfoDto info, Resources resources, TaskStatusDto status)
 {
+    private TaskStatusDto _status = status;
+
     public string FrameworkId { get; } = frameworkId;
 
     public string TaskId => Info.TaskId.Value;
@@ -76,7 +78,19 @@ internal sealed class TaskEntry(string frameworkId, string agentId, string role,
 
     public Resources Resources { get; } = resources;
 
-    public TaskStatusDto Status { get; set; } = status;
+    /// <summary>Latest status; setting it drops the cached <see cref="Dto"/>.</summary>
+    public TaskStatusDto Status
+    {
+        get => _status;
+        set
+        {
+            _status = value;
+            Dto = null;
+        }
+    }
+
+    /// <summary>The read APIs' view of this task, cached until the status changes.</summary>
+    public TaskDto? Dto { get; set; }
 
     /// <summary>Resources went back to the allocator (at the first terminal update).</summary>
     public bool Released { get; set; }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using DatacenterOs.Kernel.Contracts;
@@ -25,8 +26,12 @@ public sealed class MasterRuntime : IAsyncDisposable
     private readonly ILogger _log;
     private ITimer? _tick;
     private ITimer? _heartbeat;
-    private volatile MasterSnapshot _snapshot = MasterSnapshot.Empty;
+    private volatile Task<MasterSnapshot> _snapshot = Task.FromResult(MasterSnapshot.Empty);
     private volatile bool _dirty;
+
+    // The serialized answers of the two largest reads, once per snapshot: readers of an unchanged master share them.
+    private readonly ConditionalWeakTable<MasterSnapshot, byte[]> _stateV0Json = new();
+    private readonly ConditionalWeakTable<MasterSnapshot, byte[]> _getStateJson = new();
 
     private MasterRuntime(MasterOptions options, IMasterRegistry registry, TimeProvider time, ILoggerFactory loggers)
     {
@@ -54,8 +59,7 @@ public sealed class MasterRuntime : IAsyncDisposable
         await runtime._actor.InvokeAsync(async () =>
         {
             await runtime._core.RecoverAsync(cancellationToken).ConfigureAwait(false);
-            runtime.Publish();
-            return true;
+            return new Rendering(runtime.Publish());
         }).ConfigureAwait(false);
         runtime._tick = time.CreateTimer(_ => runtime._actor.Post(() =>
         {
@@ -77,7 +81,8 @@ public sealed class MasterRuntime : IAsyncDisposable
         endpoints.MapPost("/api/v1/scheduler", SchedulerAsync);
         endpoints.MapPost("/api/v1/agent", AgentAsync);
         endpoints.MapPost("/api/v1", OperatorAsync);
-        endpoints.MapGet("/master/state", async (HttpContext ctx) => await WriteJsonAsync(ctx, 200, MasterStateV0.From(await SnapshotAsync().ConfigureAwait(false), MasterId)).ConfigureAwait(false));
+        endpoints.MapGet("/master/state", async (HttpContext ctx) =>
+            await WriteBytesAsync(ctx, _stateV0Json.GetValue(await SnapshotAsync().ConfigureAwait(false), s => MesosJson.Serialize(MasterStateV0.From(s, MasterId)))).ConfigureAwait(false));
         endpoints.MapGet("/health", (HttpContext ctx) => WriteJsonAsync(ctx, 200, new GetHealthDto(true)));
         endpoints.MapGet("/metrics", MetricsAsync);
     }
@@ -128,7 +133,7 @@ public sealed class MasterRuntime : IAsyncDisposable
     /// <summary>Waits until the writer loop has handled everything queued so far, then republishes the snapshot.</summary>
     public async Task SettleAsync()
     {
-        await _actor.InvokeAsync(Publish).ConfigureAwait(false);
+        await (await _actor.InvokeAsync(() => new Rendering(Publish())).ConfigureAwait(false)).Task.ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -150,39 +155,48 @@ public sealed class MasterRuntime : IAsyncDisposable
 
     private void AfterEach(bool idle) => _dirty = true;
 
-    private void Publish()
+    /// <summary>
+    /// On the writer loop: captures the state (cheap: cached task views, immutable values) and starts rendering it on
+    /// the thread pool. Readers that come later, while nothing changed, await the same rendering.
+    /// </summary>
+    private Task<MasterSnapshot> Publish()
     {
         _dirty = false;
-        _snapshot = _core.BuildSnapshot();
+        var start = _time.GetTimestamp();
+        var capture = _core.CaptureSnapshot();
+        var ms = _time.GetElapsedTime(start).TotalMilliseconds;
+        _core.Metrics.LastSnapshotCaptureMs = ms;
+        _core.Metrics.MaxSnapshotCaptureMs = Math.Max(_core.Metrics.MaxSnapshotCaptureMs, ms);
+        return _snapshot = Task.Run(capture.Render);
     }
 
+    /// <summary>A snapshot being rendered, handed out of the writer loop without waiting for it.</summary>
+    private sealed record Rendering(Task<MasterSnapshot> Task);
+
     /// <summary>
-    /// The latest snapshot; rebuilt on the writer loop only when a read asks for it and state changed since the last
-    /// build, so a busy master spends nothing on snapshots nobody reads.
+    /// The latest snapshot; captured on the writer loop only when a read asks for it and state changed since the last
+    /// capture, so a busy master spends nothing on snapshots nobody reads, and rendered off the writer loop, so a read
+    /// of a large cluster does not pause allocation.
     /// </summary>
     private async Task<MasterSnapshot> SnapshotAsync()
     {
         if (!_dirty)
         {
-            return _snapshot;
+            return await _snapshot.ConfigureAwait(false);
         }
 
+        Task<MasterSnapshot> rendering;
         try
         {
-            return await _actor.InvokeAsync(() =>
-            {
-                if (_dirty)
-                {
-                    Publish();
-                }
-
-                return _snapshot;
-            }).ConfigureAwait(false);
+            // Wrapped, so the writer loop hands the rendering task over instead of waiting for it.
+            rendering = (await _actor.InvokeAsync(() => new Rendering(_dirty ? Publish() : _snapshot)).ConfigureAwait(false)).Task;
         }
         catch (ObjectDisposedException)
         {
-            return _snapshot;
+            rendering = _snapshot;
         }
+
+        return await rendering.ConfigureAwait(false);
     }
 
     private async Task SchedulerAsync(HttpContext ctx)
@@ -274,7 +288,7 @@ public sealed class MasterRuntime : IAsyncDisposable
                 await WriteJsonAsync(ctx, 200, new OperatorResponse { Type = call.Type, GetHealth = new GetHealthDto(true) }).ConfigureAwait(false);
                 break;
             case OperatorTypes.GetState:
-                await WriteJsonAsync(ctx, 200, new OperatorResponse { Type = call.Type, GetState = s.State }).ConfigureAwait(false);
+                await WriteBytesAsync(ctx, _getStateJson.GetValue(s, static s => MesosJson.Serialize(new OperatorResponse { Type = OperatorTypes.GetState, GetState = s.State }))).ConfigureAwait(false);
                 break;
             case OperatorTypes.GetAgents:
                 await WriteJsonAsync(ctx, 200, new OperatorResponse { Type = call.Type, GetAgents = s.State.GetAgents }).ConfigureAwait(false);
@@ -418,6 +432,14 @@ public sealed class MasterRuntime : IAsyncDisposable
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         await ctx.Response.Body.WriteAsync(MesosJson.Serialize(body), ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static async Task WriteBytesAsync(HttpContext ctx, byte[] json)
+    {
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentLength = json.Length;
+        await ctx.Response.Body.WriteAsync(json, ctx.RequestAborted).ConfigureAwait(false);
     }
 
     private sealed record ErrorBody(string Message);
