@@ -94,8 +94,25 @@ var failover = new Command("failover", "Kill -9 a dcosd master holding N agents 
 };
 failover.SetAction((r, ct) => MasterScaleBenchmark.RunFailoverAsync(r.GetValue(scaleAgents), r.GetValue(scaleTasks), ct));
 
+var rollingInstances = new Option<int>("--instances") { Description = "Instances of the app restarted", DefaultValueFactory = _ => 100 };
+var rollingAgents = new Option<int>("--agents") { Description = "Simulated agents", DefaultValueFactory = _ => 10 };
+var rollingRounds = new Option<int>("--rounds") { Description = "Restarts timed (the median is printed)", DefaultValueFactory = _ => 3 };
+var appsRolling = new Command("apps-rolling", "Rolling restart of one app's instances with instantly passing health checks (Apps on simulated agents)")
+{
+    rollingInstances, rollingAgents, rollingRounds,
+};
+appsRolling.SetAction((r, ct) => AppsRollingBenchmark.RunAsync(r.GetValue(rollingInstances), r.GetValue(rollingAgents), r.GetValue(rollingRounds), ct));
+
+var small = new Option<bool>("--small") { Description = "Reduced sizes (minutes instead of most of an hour)" };
+var outFile = new Option<string?>("--out") { Description = "Also write the Markdown table to this file" };
+var all = new Command("all", "Every scenario in turn, each in its own process; prints their lines and a Markdown table with the anchors")
+{
+    small, outFile,
+};
+all.SetAction((r, ct) => AllBenchmark.RunAsync(r.GetValue(small), r.GetValue(outFile), ct));
+
 var root = new RootCommand("DatacenterOs benchmarks: each prints one line of numbers")
 {
-    declineOffers, largeAndSmallQuota, launch, appsCommand, jobsCommand, jobsTrigger, dockerBench, placements, multiFramework, masterScale, failover,
+    declineOffers, largeAndSmallQuota, launch, appsCommand, jobsCommand, jobsTrigger, dockerBench, placements, multiFramework, masterScale, failover, appsRolling, all,
 };
 return await root.Parse(args).InvokeAsync();
