@@ -18,7 +18,7 @@ internal static class AppsRollingBenchmark
         var app = string.Create(CultureInfo.InvariantCulture, $$"""
             {"id":"/rolling","cmd":"sleep 3600","cpus":0.01,"mem":1,"instances":{{instances}},
              "portDefinitions":[{"port":0}],
-             "healthChecks":[{"protocol":"MESOS_HTTP","path":"/","portIndex":0,"gracePeriodSeconds":30,"intervalSeconds":1,"timeoutSeconds":1,"maxConsecutiveFailures":3}]}
+             "healthChecks":[{"protocol":"MESOS_HTTP","path":"/","portIndex":0,"gracePeriodSeconds":30,"intervalSeconds":2,"timeoutSeconds":1,"maxConsecutiveFailures":3}]}
             """);
         await cluster.PostAsync("/v2/apps", app, cancellationToken).ConfigureAwait(false);
         await cluster.WaitForNoDeploymentsAsync(cancellationToken).ConfigureAwait(false);
