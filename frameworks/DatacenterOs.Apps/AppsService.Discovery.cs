@@ -40,6 +40,7 @@ public sealed partial class AppsService
     private readonly HashSet<PathId> _modelPending = [];
     private readonly Dictionary<PathId, PublishedApp> _published = [];
     private readonly Dictionary<PathId, string> _modelWaiting = [];
+    private readonly Dictionary<PathId, Dictionary<string, string>> _knownModelStates = [];
     private readonly Lock _callbackLock = new();
     private readonly Dictionary<string, Task> _callbackChains = new(StringComparer.Ordinal);
     private LoadBalancerWriter? _loadBalancer;
@@ -140,6 +141,7 @@ public sealed partial class AppsService
             {
                 _modelPending.Remove(id);
                 _modelWaiting.Remove(id);
+                _knownModelStates.Remove(id);
                 changed = true;
                 DiscoveryEvents.Publish("app_removed", new JsonObject { ["appId"] = id.ToString() });
                 Events.Publish("discovery_changed_event", () => new JsonObject { ["appId"] = id.ToString(), ["endpoints"] = 0 });
@@ -188,6 +190,19 @@ public sealed partial class AppsService
             DemotedAt = i.DemotedAt,
         }).ToList();
         var result = StateModelAssigner.Assign(app.StateModel, input, _time.GetUtcNow());
+
+        // Instances that ended since the last assignment leave their state first (a lost leader is announced as gone
+        // before its successor is announced as promoted).
+        var known = _knownModelStates.GetValueOrDefault(state.Id);
+        foreach (var (taskId, previous) in known ?? [])
+        {
+            if (previous != ModelStates.Offline && !result.States.ContainsKey(taskId))
+            {
+                PublishTransition(state, new ModelTransition(taskId, previous, ModelStates.Offline, "the instance's task ended"), host: null, version: null);
+            }
+        }
+
+        _knownModelStates[state.Id] = launched.ToDictionary(i => i.TaskId, i => result.States[i.TaskId].State, StringComparer.Ordinal);
         var changedState = new HashSet<string>(StringComparer.Ordinal);
         foreach (var instance in launched)
         {
@@ -208,19 +223,7 @@ public sealed partial class AppsService
         foreach (var t in result.Transitions)
         {
             var instance = state.Instances[t.InstanceId];
-            JsonObject Build() => new()
-            {
-                ["appId"] = state.IdText,
-                ["instanceId"] = t.InstanceId,
-                ["taskId"] = t.InstanceId,
-                ["from"] = t.From,
-                ["to"] = t.To,
-                ["reason"] = t.Reason,
-                ["host"] = instance.Agent?.Hostname,
-                ["version"] = AppsJsonWriter.Timestamp(instance.AppVersion),
-            };
-            Events.Publish("instance_model_state_changed_event", Build);
-            DiscoveryEvents.Publish("instance_model_state_changed_event", Build);
+            PublishTransition(state, t, instance.Agent?.Hostname, instance.AppVersion);
         }
 
         if (result.States.Values.Any(s => s.DemotedAt is not null))
@@ -248,6 +251,23 @@ public sealed partial class AppsService
                 QueueCallback(state.Id, instance, path, demotion: instance.DemotedAt is not null);
             }
         }
+    }
+
+    private void PublishTransition(AppState state, ModelTransition t, string? host, DateTimeOffset? version)
+    {
+        JsonObject Build() => new()
+        {
+            ["appId"] = state.IdText,
+            ["instanceId"] = t.InstanceId,
+            ["taskId"] = t.InstanceId,
+            ["from"] = t.From,
+            ["to"] = t.To,
+            ["reason"] = t.Reason,
+            ["host"] = host,
+            ["version"] = version is { } v ? AppsJsonWriter.Timestamp(v) : null,
+        };
+        Events.Publish("instance_model_state_changed_event", Build);
+        DiscoveryEvents.Publish("instance_model_state_changed_event", Build);
     }
 
     // ---- Callbacks ----------------------------------------------------------------------------------------------------
