@@ -123,6 +123,21 @@ public sealed class LeaderStandbyTests
     }
 
     [Fact]
+    public async Task The_leader_is_kept_across_a_restart_of_the_apps_service()
+    {
+        await using var f = await AppsFixture.StartAsync();
+        Assert.Equal(201, (await f.SendAsync(HttpMethod.Post, "/v2/apps", App)).Status);
+        await f.WaitForStableAsync("/db", 3);
+        var leader = await WaitForOneLeaderAndStandbysAsync(f);
+
+        await f.RestartAppsAsync();
+        await using var events = await EventRecorder.StartAsync(f, "?event_type=instance_model_state_changed_event");
+        Assert.Equal(leader, await WaitForOneLeaderAndStandbysAsync(f));
+        Assert.Equal(leader, (string)(await f.SendAsync(HttpMethod.Get, "/v1/discovery/apps/db?modelState=LEADER")).Body!["endpoints"]![0]!["instanceId"]!);
+        Assert.Empty(events.Events.Where(e => (string?)e["eventType"] == "instance_model_state_changed_event"));
+    }
+
+    [Fact]
     public async Task Invalid_state_models_get_marathons_422()
     {
         await using var f = await AppsFixture.StartAsync(agents: 0);
