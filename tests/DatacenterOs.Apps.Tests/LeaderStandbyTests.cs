@@ -134,7 +134,7 @@ public sealed class LeaderStandbyTests
         await using var events = await EventRecorder.StartAsync(f, "?event_type=instance_model_state_changed_event");
         Assert.Equal(leader, await WaitForOneLeaderAndStandbysAsync(f));
         Assert.Equal(leader, (string)(await f.SendAsync(HttpMethod.Get, "/v1/discovery/apps/db?modelState=LEADER")).Body!["endpoints"]![0]!["instanceId"]!);
-        Assert.Empty(events.Events.Where(e => (string?)e["eventType"] == "instance_model_state_changed_event"));
+        Assert.DoesNotContain(events.Events, e => (string?)e["eventType"] == "instance_model_state_changed_event");
     }
 
     [Fact]
