@@ -117,6 +117,12 @@ internal static partial class Commands
                 s.Line($"labels      {string.Join(", ", labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Key + "=" + l.Value))}");
             }
 
+            if (a.Extra?.TryGetValue("stateModel", out var model) == true && model.TryGetProperty("type", out var modelType))
+            {
+                var leaders = (a.Tasks ?? []).Where(t => t.ModelState == "LEADER").Select(t => t.Id).ToList();
+                s.Line($"state model {modelType.GetString()}{(modelType.GetString() == "LeaderStandby" ? $", leader {(leaders.Count == 0 ? "none" : string.Join(", ", leaders))}" : "")}");
+            }
+
             if (a.Extra?.TryGetValue("lastTaskFailure", out var failure) == true)
             {
                 s.Line($"last failure {failure.GetProperty("taskId")}: {failure.GetProperty("state")} {failure.GetProperty("message")}");
@@ -248,7 +254,7 @@ internal static partial class Commands
         });
 
         // tasks
-        var tasks = Cmd("tasks", "Lists an app's instances: task id, agent, state, ports, health.", "dcos app tasks /web --json");
+        var tasks = Cmd("tasks", "Lists an app's instances: task id, agent, state, model state (LEADER/STANDBY), ports, health.", "dcos app tasks /web --json");
         var tasksId = idArg();
         var tasksJson = JsonOption();
         tasks.Add(tasksId);
@@ -388,11 +394,11 @@ internal static partial class Commands
 
     private static OutputTable TasksTable(IEnumerable<AppTaskDto> tasks)
     {
-        var table = Session.NewTable("TASK", "HOST", "STATE", "PORTS", "HEALTH", "STARTED", "VERSION");
+        var table = Session.NewTable("TASK", "HOST", "STATE", "MODEL", "PORTS", "HEALTH", "STARTED", "VERSION");
         foreach (var t in tasks.OrderBy(t => t.Id, StringComparer.Ordinal))
         {
             var health = t.HealthCheckResults is { Count: > 0 } h ? (h[0].Alive ? "healthy" : "unhealthy") : "-";
-            Session.Row(table, t.Id, t.Host, t.State, string.Join(",", t.Ports ?? []), health, t.StartedAt ?? "-", t.Version);
+            Session.Row(table, t.Id, t.Host, t.State, t.ModelState ?? "-", string.Join(",", t.Ports ?? []), health, t.StartedAt ?? "-", t.Version);
         }
 
         return table;

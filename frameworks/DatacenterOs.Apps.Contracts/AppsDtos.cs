@@ -122,6 +122,12 @@ public sealed class AppTaskDto
     /// <summary>Health check results (first check).</summary>
     public List<HealthCheckResultDto>? HealthCheckResults { get; set; }
 
+    /// <summary>
+    /// DatacenterOs addition: the instance's model state (<c>ONLINE</c>/<c>OFFLINE</c>, or <c>LEADER</c>/<c>STANDBY</c>
+    /// for LeaderStandby apps); null before the first assignment.
+    /// </summary>
+    public string? ModelState { get; set; }
+
     /// <summary>Every other field, unchanged.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }

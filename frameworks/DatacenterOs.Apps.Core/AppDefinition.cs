@@ -133,6 +133,12 @@ public sealed record AppDefinition
     /// </summary>
     public int? ProgressDeadlineSeconds { get; init; }
 
+    /// <summary>
+    /// DatacenterOs addition (not in Marathon): the instances' state model, e.g.
+    /// <c>{"type": "LeaderStandby", "leaders": 1, "callbackPath": "/state"}</c>. Null (the default) is OnlineOffline.
+    /// </summary>
+    public StateModels.StateModelDefinition? StateModel { get; init; }
+
     /// <summary>The id parsed as a <see cref="Core.PathId"/> (as written; canonical after normalization).</summary>
     [JsonIgnore]
     public PathId PathId => Core.PathId.Parse(Id);

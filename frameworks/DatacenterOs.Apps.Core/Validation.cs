@@ -146,6 +146,10 @@ public static class AppValidator
         ValidateDependencies(app, v);
         ValidateRoles(app, v);
         ValidateMisc(app, v);
+        foreach (var error in StateModels.StateModelValidation.Errors(app))
+        {
+            v.Add(error.Path, error.Message);
+        }
 
         return v.ToResult();
     }

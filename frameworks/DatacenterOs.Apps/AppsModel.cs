@@ -118,7 +118,7 @@ internal sealed class OfferStats
 }
 
 /// <summary>One instance (one Mesos task) of an app; <see cref="State"/> null while waiting for an offer.</summary>
-internal sealed class Instance(string taskId, PathId appId)
+internal sealed partial class Instance(string taskId, PathId appId)
 {
     public string TaskId { get; } = taskId;
 

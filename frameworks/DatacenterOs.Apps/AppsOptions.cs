@@ -38,4 +38,7 @@ public sealed record AppsOptions
 
     /// <summary>Framework id to re-subscribe with (e.g. loaded from storage); null registers a new framework.</summary>
     public string? FrameworkId { get; init; }
+
+    /// <summary>Discovery settings: the URL given to instances, the generated HAProxy configuration, callbacks.</summary>
+    public DiscoveryOptions Discovery { get; init; } = new();
 }

@@ -40,6 +40,7 @@ public sealed partial class AppsService
         endpoints.MapGet("/v2/info", (RequestDelegate)InfoAsync);
         endpoints.MapGet("/v2/leader", (RequestDelegate)(ctx => WriteAsync(ctx, 200, new JsonObject { ["leader"] = ctx.Request.Host.Value }.ToJsonString(AppsJson.Options))));
         endpoints.MapGet("/ping", (RequestDelegate)(ctx => ctx.Response.WriteAsync("pong", ctx.RequestAborted)));
+        MapDiscoveryEndpoints(endpoints);
     }
 
     // ---- Changes ------------------------------------------------------------------------------------------------------
@@ -904,6 +905,11 @@ public sealed partial class AppsService
             ["startedAt"] = i.StartedAt is { } started ? AppsJsonWriter.Timestamp(started) : null,
             ["version"] = AppsJsonWriter.Timestamp(i.AppVersion),
         };
+        if (i.ModelState is { } modelState)
+        {
+            json["modelState"] = modelState;
+        }
+
         if (state.App.HealthChecks.Count > 0 && i.Healthy is { } healthy)
         {
             json["healthCheckResults"] = new JsonArray(new JsonObject

@@ -489,6 +489,7 @@ public sealed partial class AppsService
     {
         if (_store is null)
         {
+            _dirtyDiscovery.Clear();
             _dirtyApps.Clear();
             _dirtyInstances.Clear();
             _dirtyDeployments.Clear();
@@ -549,6 +550,7 @@ public sealed partial class AppsService
             }
         }
 
+        AddDiscoveryChanges(changes);
         _dirtyApps.Clear();
         _dirtyInstances.Clear();
         _dirtyDeployments.Clear();

@@ -117,8 +117,12 @@ public sealed partial class AppsService : IAsyncDisposable
         if (_store is not null)
         {
             var stored = await _store.LoadAsync(cancellationToken).ConfigureAwait(false);
+            var discovery = await _store.LoadDiscoveryAsync(cancellationToken).ConfigureAwait(false);
             await WithGateAsync(() => Restore(stored), flush: false).ConfigureAwait(false);
+            await WithGateAsync(() => RestoreDiscovery(discovery), flush: false).ConfigureAwait(false);
         }
+
+        StartDiscovery();
 
         _run = Task.Run(() => RunAsync(_cts.Token), CancellationToken.None);
         _ticker = _time.CreateTimer(_ => _ = TickAsync(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
@@ -144,6 +148,7 @@ public sealed partial class AppsService : IAsyncDisposable
             }
         }
 
+        await StopDiscoveryAsync().ConfigureAwait(false);
         _cts.Dispose();
         _gate.Dispose();
     }
@@ -197,6 +202,7 @@ public sealed partial class AppsService : IAsyncDisposable
             if (flush)
             {
                 AdvanceDeployments();
+                AfterTurn();
                 SyncOfferInterest();
             }
 
@@ -286,6 +292,7 @@ public sealed partial class AppsService : IAsyncDisposable
     private void Converge(AppState state)
     {
         _touched.Add(state.Id);
+        _discoveryDirty.Add(state.Id);
         if (_reconciling || state.Applied is not { } app)
         {
             return;
@@ -367,6 +374,7 @@ public sealed partial class AppsService : IAsyncDisposable
 
         instance.Decommissioned = true;
         _dirtyInstances.Add(instance.TaskId);
+        _discoveryDirty.Add(instance.AppId);
         SendKill(state, instance);
     }
 
@@ -396,6 +404,7 @@ public sealed partial class AppsService : IAsyncDisposable
             _apps.TryGetValue(instance.AppId, out var state);
             _dirtyInstances.Add(taskId);
             _touched.Add(instance.AppId);
+            _discoveryDirty.Add(instance.AppId);
             var healthChanged = status.Healthy is not null && status.Healthy != instance.Healthy;
             PublishStatus(instance, status);
             if (terminal)
@@ -711,6 +720,7 @@ public sealed partial class AppsService : IAsyncDisposable
                     instance.State = TaskStates.Staging;
                     instance.AgentId = offer.AgentId.Value;
                     instance.Agent = agent;
+                    instance.Ip = IpOf(offer);
                     instance.StagedAt = now;
                     instance.Ports = taken.Ports;
                     _dirtyInstances.Add(instance.TaskId);
@@ -808,7 +818,7 @@ public sealed partial class AppsService : IAsyncDisposable
         };
     }
 
-    private static TaskInfoDto BuildTask(AppDefinition app, Instance instance, OfferDto offer, OfferPool.Taken taken)
+    private TaskInfoDto BuildTask(AppDefinition app, Instance instance, OfferDto offer, OfferPool.Taken taken)
     {
         var env = new List<EnvironmentVariableDto>();
         foreach (var (name, value) in app.Env)
@@ -833,6 +843,8 @@ public sealed partial class AppsService : IAsyncDisposable
                 env.Add(new EnvironmentVariableDto("PORT" + i.ToString(CultureInfo.InvariantCulture), ports[i]));
             }
         }
+
+        AddDiscoveryEnvironment(env, app, taken.Ports);
 
         var container = BuildContainer(app, taken.Ports);
         var command = app.Cmd is not null || app.Args.Count == 0

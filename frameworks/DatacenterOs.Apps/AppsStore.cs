@@ -12,7 +12,7 @@ namespace DatacenterOs.Apps;
 /// last state). Written in one transaction per change before the scheduler acts on it, so a restarted
 /// <see cref="AppsService"/> resumes where it stopped. Rows hold JSON documents; the schema is portable to PostgreSQL.
 /// </summary>
-public sealed class AppsStore : IDisposable
+public sealed partial class AppsStore : IDisposable
 {
     /// <summary>The schema of <c>apps.db</c> as ordered migrations.</summary>
     public static IReadOnlyList<Migration> Migrations { get; } =
@@ -44,6 +44,7 @@ public sealed class AppsStore : IDisposable
                 data TEXT NOT NULL
             );
             """),
+        DiscoveryMigration,
     ];
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -195,6 +196,7 @@ public sealed class AppsStore : IDisposable
                 await statements.ExecAsync("DELETE FROM deployments WHERE id = $id", cancellationToken, ("$id", id)).ConfigureAwait(false);
             }
 
+            await SaveDiscoveryAsync(statements, changes, cancellationToken).ConfigureAwait(false);
             foreach (var deployment in changes.Deployments)
             {
                 await statements.ExecAsync("INSERT INTO deployments (id, data) VALUES ($id, $d) ON CONFLICT (id) DO UPDATE SET data = excluded.data", cancellationToken, ("$id", deployment.Id), ("$d", JsonSerializer.Serialize(deployment, Json))).ConfigureAwait(false);
@@ -259,8 +261,15 @@ internal sealed class StoreChanges
 
     public List<string> DeletedDeployments { get; } = [];
 
+    /// <summary>Instances' discovery rows (model state, IP) to write.</summary>
+    public List<StoredDiscovery> Discovery { get; } = [];
+
+    /// <summary>Task ids whose discovery rows go.</summary>
+    public List<string> DeletedDiscovery { get; } = [];
+
     public bool IsEmpty => FrameworkId is null && Apps.Count == 0 && DeletedApps.Count == 0 && Versions.Count == 0
-        && Instances.Count == 0 && DeletedInstances.Count == 0 && Deployments.Count == 0 && DeletedDeployments.Count == 0;
+        && Instances.Count == 0 && DeletedInstances.Count == 0 && Deployments.Count == 0 && DeletedDeployments.Count == 0
+        && Discovery.Count == 0 && DeletedDiscovery.Count == 0;
 }
 
 /// <summary>An app row: its definitions (Marathon JSON, in their own columns) and scheduler state.</summary>

@@ -52,6 +52,14 @@ internal sealed record HostSettings
     public bool DockerAllowPrivileged { get; init; }
 
     public string SimulatedResources { get; init; } = "cpus:8;mem:16384;disk:100000;ports:[31000-32000]";
+
+    public string? DiscoveryHaproxyConfig { get; init; }
+
+    public string DiscoveryHaproxyBind { get; init; } = "0.0.0.0";
+
+    public string? DiscoveryReloadCommand { get; init; }
+
+    public string? DiscoveryUrl { get; init; }
 }
 
 /// <summary>Starts the parts of DatacenterOs a mode asks for and runs until Ctrl+C.</summary>
@@ -141,7 +149,14 @@ internal static class Dcosd
 
                 // Apps (Marathon /v2) on the same port, subscribed over the in-process transport, state in apps.db.
                 appsStore = await AppsStore.OpenAsync(Path.Combine(workDir, "apps.db"), null, cancellationToken).ConfigureAwait(false);
-                apps = new AppsService(AppsService.ConnectOver(master.InProcessTransport), new AppsOptions(), TimeProvider.System, store: appsStore);
+                var discovery = new DiscoveryOptions
+                {
+                    Url = settings.DiscoveryUrl ?? listen.GetLeftPart(UriPartial.Authority) + "/v1/discovery",
+                    HaproxyConfigPath = settings.DiscoveryHaproxyConfig,
+                    HaproxyBindAddress = settings.DiscoveryHaproxyBind,
+                    ReloadCommand = settings.DiscoveryReloadCommand,
+                };
+                apps = new AppsService(AppsService.ConnectOver(master.InProcessTransport), new AppsOptions { Discovery = discovery }, TimeProvider.System, store: appsStore);
                 apps.MapAppsEndpoints(app);
 
                 // Jobs (Chronos /v1/scheduler) likewise, state and Quartz triggers in jobs.db.

@@ -15,11 +15,16 @@ var simulatedAgents = new Option<int>("--simulated-agents") { Description = "Add
 var simulatedResources = new Option<string>("--simulated-resources") { Description = "Resources of each simulated agent", DefaultValueFactory = _ => "cpus:8;mem:16384;disk:100000;ports:[31000-32000]" };
 var dockerEndpoint = new Option<string>("--docker-endpoint") { Description = "Docker daemon for DOCKER containers: unix:///path or tcp://host:port; 'none' turns Docker off", DefaultValueFactory = _ => "unix:///var/run/docker.sock" };
 var dockerPrivileged = new Option<bool>("--docker-allow-privileged") { Description = "Allow tasks to ask for privileged Docker containers" };
+var haproxyConfig = new Option<string?>("--discovery-haproxy-config") { Description = "Write an HAProxy configuration (backend per app port, server per live instance) to this file whenever endpoints change" };
+var haproxyBind = new Option<string>("--discovery-haproxy-bind") { Description = "Address the generated HAProxy frontends bind", DefaultValueFactory = _ => "0.0.0.0" };
+var reloadCmd = new Option<string?>("--discovery-reload-cmd") { Description = "Shell command run after each write of the generated configuration, e.g. 'systemctl reload haproxy'" };
+var discoveryUrl = new Option<string?>("--discovery-url") { Description = "Discovery API URL given to instances as DCOS_DISCOVERY_URL (default: the listen URL + /v1/discovery)" };
 var offerTimeout = new Option<double>("--offer-timeout") { Description = "Seconds before unanswered offers are rescinded (0 = never)", DefaultValueFactory = _ => 60 };
 
 var standalone = new Command("standalone", "Master and one local agent on this machine (the default)")
 {
     listen, workDir, agentPort, resources, attributes, allocationInterval, offerTimeout, simulatedAgents, simulatedResources, dockerEndpoint, dockerPrivileged,
+    haproxyConfig, haproxyBind, reloadCmd, discoveryUrl,
 };
 standalone.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
 {
@@ -35,11 +40,15 @@ standalone.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
     SimulatedResources = r.GetValue(simulatedResources)!,
     DockerEndpoint = r.GetValue(dockerEndpoint)!,
     DockerAllowPrivileged = r.GetValue(dockerPrivileged),
+    DiscoveryHaproxyConfig = r.GetValue(haproxyConfig),
+    DiscoveryHaproxyBind = r.GetValue(haproxyBind)!,
+    DiscoveryReloadCommand = r.GetValue(reloadCmd),
+    DiscoveryUrl = r.GetValue(discoveryUrl),
 }, ct));
 
 var master = new Command("master", "A master (frameworks and agents connect to it)")
 {
-    listen, workDir, secretFile, allocationInterval, offerTimeout,
+    listen, workDir, secretFile, allocationInterval, offerTimeout, haproxyConfig, haproxyBind, reloadCmd, discoveryUrl,
 };
 master.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
 {
@@ -49,6 +58,10 @@ master.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
     SecretFile = r.GetValue(secretFile),
     AllocationIntervalSeconds = r.GetValue(allocationInterval),
     OfferTimeoutSeconds = r.GetValue(offerTimeout),
+    DiscoveryHaproxyConfig = r.GetValue(haproxyConfig),
+    DiscoveryHaproxyBind = r.GetValue(haproxyBind)!,
+    DiscoveryReloadCommand = r.GetValue(reloadCmd),
+    DiscoveryUrl = r.GetValue(discoveryUrl),
 }, ct));
 
 var agent = new Command("agent", "An agent that runs tasks for a master")

@@ -20,6 +20,12 @@ internal sealed class AppsFixture : IAsyncDisposable
 
     private AppsFixture(string workDir) => WorkDir = workDir;
 
+    /// <summary>Discovery settings of the Apps service (defaults when null).</summary>
+    public DiscoveryOptions? Discovery { get; init; }
+
+    /// <summary>The simulated agents, in start order (host names <c>host-0</c>, …).</summary>
+    public IReadOnlyList<SimulatedAgent> Agents => _agents;
+
     public string WorkDir { get; }
 
     public AppsService Apps { get; private set; } = null!;
@@ -32,17 +38,17 @@ internal sealed class AppsFixture : IAsyncDisposable
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
 
-    public static async Task<AppsFixture> StartAsync(int agents = 3)
+    public static async Task<AppsFixture> StartAsync(int agents = 3, TimeSpan? agentReregisterTimeout = null)
     {
         var fixture = new AppsFixture(Directory.CreateTempSubdirectory("dcos-apps-").FullName);
-        await fixture.StartCoreAsync(agents);
+        await fixture.StartCoreAsync(agents, agentReregisterTimeout: agentReregisterTimeout);
         return fixture;
     }
 
     /// <summary>A fixture with one real agent on loopback that runs real processes (no simulated agents).</summary>
-    public static async Task<AppsFixture> StartWithRealAgentAsync()
+    public static async Task<AppsFixture> StartWithRealAgentAsync(DiscoveryOptions? discovery = null)
     {
-        var fixture = new AppsFixture(Directory.CreateTempSubdirectory("dcos-apps-").FullName);
+        var fixture = new AppsFixture(Directory.CreateTempSubdirectory("dcos-apps-").FullName) { Discovery = discovery };
         await fixture.StartCoreAsync(0, realAgent: true);
         return fixture;
     }
@@ -71,7 +77,7 @@ internal sealed class AppsFixture : IAsyncDisposable
         _store = await AppsStore.OpenAsync(Path.Combine(WorkDir, "apps.db"));
         Apps = new AppsService(
             AppsService.ConnectOver(_cluster!.Master.InProcessTransport),
-            new AppsOptions { ResubscribeDelay = TimeSpan.FromMilliseconds(200), ReconciliationTimeout = TimeSpan.FromSeconds(3) },
+            new AppsOptions { ResubscribeDelay = TimeSpan.FromMilliseconds(200), ReconciliationTimeout = TimeSpan.FromSeconds(3), Discovery = Discovery ?? new DiscoveryOptions() },
             TimeProvider.System,
             () => "t" + Interlocked.Increment(ref _ids).ToString("D4", System.Globalization.CultureInfo.InvariantCulture),
             _store);
@@ -80,9 +86,9 @@ internal sealed class AppsFixture : IAsyncDisposable
         await WaitUntilAsync(() => Task.FromResult(Apps.IsConnected), "apps subscribed");
     }
 
-    private async Task StartCoreAsync(int agents, bool realAgent = false)
+    private async Task StartCoreAsync(int agents, bool realAgent = false, TimeSpan? agentReregisterTimeout = null)
     {
-        _cluster = await LoopbackCluster.StartAsync(WorkDir, realAgent);
+        _cluster = await LoopbackCluster.StartAsync(WorkDir, realAgent, agentReregisterTimeout);
         MasterUrl = _cluster.MasterUrl;
         for (var i = 0; i < agents; i++)
         {
@@ -141,6 +147,16 @@ internal sealed class AppsFixture : IAsyncDisposable
         return JsonNode.Parse(text)!;
     }
 
+    private readonly HashSet<SimulatedAgent> _stopped = [];
+
+    /// <summary>Stops the simulated agent <paramref name="hostname"/> as if its machine were lost.</summary>
+    public async Task StopAgentAsync(string hostname)
+    {
+        var agent = _agents[int.Parse(hostname["host-".Length..], System.Globalization.CultureInfo.InvariantCulture)];
+        _stopped.Add(agent);
+        await agent.DisposeAsync();
+    }
+
     public static List<string> TaskIds(JsonNode app) => [.. app["tasks"]!.AsArray().Select(t => (string)t!["id"]!)];
 
     public async ValueTask DisposeAsync()
@@ -161,7 +177,10 @@ internal sealed class AppsFixture : IAsyncDisposable
         await StopAppsAsync();
         foreach (var agent in _agents)
         {
-            await agent.DisposeAsync();
+            if (!_stopped.Contains(agent))
+            {
+                await agent.DisposeAsync();
+            }
         }
 
         if (_cluster is not null)

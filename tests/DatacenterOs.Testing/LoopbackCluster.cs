@@ -39,10 +39,20 @@ public sealed class LoopbackCluster : IAsyncDisposable
     public AgentRuntime? RealAgent { get; private set; }
 
     /// <summary>Starts the master (and a real agent with <c>cpus:4;mem:4096;disk:10000;ports:[32000-32200]</c>).</summary>
-    public static async Task<LoopbackCluster> StartAsync(string workDir, bool realAgent = false)
+    /// <param name="workDir">Directory of the registry and the real agent.</param>
+    /// <param name="realAgent">Also start one real agent.</param>
+    /// <param name="agentReregisterTimeout">
+    /// How long the master waits for a disconnected agent before its tasks are lost (the master's default, 75 s, when null).
+    /// </param>
+    public static async Task<LoopbackCluster> StartAsync(string workDir, bool realAgent = false, TimeSpan? agentReregisterTimeout = null)
     {
         var cluster = new LoopbackCluster(workDir);
         var options = new MasterOptions { WorkDir = workDir, AllocationInterval = TimeSpan.FromMilliseconds(100) };
+        if (agentReregisterTimeout is { } timeout)
+        {
+            options = options with { AgentReregisterTimeout = timeout };
+        }
+
         cluster._registry = await SqliteMasterRegistry.OpenAsync(workDir, () => "test-" + Guid.NewGuid().ToString("N")[..8], CancellationToken.None);
         cluster.Master = await MasterRuntime.StartAsync(options, cluster._registry, TimeProvider.System, Loggers(), CancellationToken.None);
         (cluster._web, cluster.MasterUrl) = await StartWebAsync(cluster.Master.MapEndpoints);

@@ -114,7 +114,7 @@ public sealed class PageRenderingTests
         fake.Apps.Add(new AppDetail(
             App("/web", 3, 2, healthy: 2),
             [
-                new AppTaskView("web.1", "/web", "host-1", "a1", [31000], "TASK_RUNNING", true, "2026-01-01T00:00:00.000Z", started),
+                new AppTaskView("web.1", "/web", "host-1", "a1", [31000], "TASK_RUNNING", true, "2026-01-01T00:00:00.000Z", started, "LEADER"),
                 new AppTaskView("web.2", "/web", "host-1", "a1", [31001], "TASK_RUNNING", null, "2026-01-01T00:00:00.000Z", started),
             ],
             new System.Text.Json.Nodes.JsonObject { ["message"] = "Command exited with status 1" }));
@@ -123,6 +123,8 @@ public sealed class PageRenderingTests
         Assert.Equal(2, doc.Tests("task-row").Count);
         Assert.Contains("host-1:31000", doc.Tests("task-row")[0].TextContent, StringComparison.Ordinal);
         Assert.Contains("healthy", doc.Tests("task-row")[0].TextContent, StringComparison.Ordinal);
+        Assert.Equal("LEADER", doc.QuerySelector("[data-model-state]")!.TextContent);
+        Assert.Single(doc.QuerySelectorAll("[data-model-state]"));
         Assert.Contains("UnfulfilledConstraint", doc.Tests("queue").Single().TextContent, StringComparison.Ordinal);
         Assert.Contains("Command exited with status 1", doc.Tests("last-failure").Single().TextContent, StringComparison.Ordinal);
         Assert.Contains("\"cmd\": \"sleep 1000\"", doc.Tests("config").Single().TextContent, StringComparison.Ordinal);

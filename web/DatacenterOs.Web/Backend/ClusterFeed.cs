@@ -24,8 +24,11 @@ public enum ChangeKinds
     /// <summary>Jobs and their runs.</summary>
     Jobs = 8,
 
+    /// <summary>Discovery: live endpoints and instances' model states (LEADER/STANDBY).</summary>
+    Discovery = 16,
+
     /// <summary>Everything.</summary>
-    All = Cluster | Apps | Deployments | Jobs,
+    All = Cluster | Apps | Deployments | Jobs | Discovery,
 }
 
 /// <summary>Cluster totals and allocation at one instant (cpus in cores, mem/disk in MiB).</summary>
@@ -269,7 +272,9 @@ public sealed class ClusterFeed : BackgroundService, IClusterFeed
                     if (line.StartsWith("event:", StringComparison.Ordinal))
                     {
                         var name = line[6..].Trim();
-                        Raise(name.StartsWith("deployment", StringComparison.Ordinal) ? ChangeKinds.Apps | ChangeKinds.Deployments : ChangeKinds.Apps);
+                        Raise(name.StartsWith("deployment", StringComparison.Ordinal) ? ChangeKinds.Apps | ChangeKinds.Deployments
+                            : name is "discovery_changed_event" or "instance_model_state_changed_event" ? ChangeKinds.Apps | ChangeKinds.Discovery
+                            : ChangeKinds.Apps);
                     }
                 }
             }

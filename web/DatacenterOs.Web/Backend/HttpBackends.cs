@@ -103,7 +103,8 @@ public sealed class HttpBackends : IClusterBackend, IAppsBackend, IJobsBackend, 
             Json.Str(t, "state"),
             t["healthCheckResults"] is JsonArray { Count: > 0 } results ? results.All(r => Json.Bool(r, "alive")) : null,
             Json.Str(t, "version"),
-            Json.Time(t, "startedAt"))).ToList();
+            Json.Time(t, "startedAt"),
+            t["modelState"] is JsonValue ? Json.Str(t, "modelState") : null)).ToList();
         return new AppDetail(ToApp(app), tasks, app["lastTaskFailure"] as JsonObject);
     }
 

@@ -119,7 +119,8 @@ public sealed record AppView(string Id, double Cpus, double Mem, int Instances, 
 /// <param name="Healthy">Health (null when no result yet or no checks).</param>
 /// <param name="Version">App version it runs.</param>
 /// <param name="StartedAt">When it started running (null before).</param>
-public sealed record AppTaskView(string Id, string AppId, string Host, string AgentId, IReadOnlyList<int> Ports, string State, bool? Healthy, string Version, DateTimeOffset? StartedAt);
+/// <param name="ModelState">Its model state (<c>LEADER</c>, <c>STANDBY</c>, <c>ONLINE</c>, <c>OFFLINE</c>), null when none.</param>
+public sealed record AppTaskView(string Id, string AppId, string Host, string AgentId, IReadOnlyList<int> Ports, string State, bool? Healthy, string Version, DateTimeOffset? StartedAt, string? ModelState = null);
 
 /// <summary>An app with its tasks.</summary>
 /// <param name="App">The app.</param>

@@ -6,14 +6,15 @@ namespace DatacenterOs.Web.Hubs;
 
 /// <summary>
 /// SignalR hub at <c>/hubs/cluster</c>. Clients call <see cref="Subscribe"/> with the topics they show
-/// (<c>cluster</c>, <c>apps</c>, <c>deployments</c>, <c>jobs</c>, <c>allocation</c>) and receive
+/// (<c>cluster</c>, <c>apps</c>, <c>deployments</c>, <c>jobs</c>, <c>allocation</c>, <c>discovery</c>: endpoints or
+/// model states changed; details at <c>/v1/discovery</c>) and receive
 /// <c>changed</c> (<c>{ "topic": "apps", "at": "…" }</c>) and, for <c>allocation</c>, one <c>allocation</c>
 /// sample a second (<see cref="AllocationSample"/>).
 /// </summary>
 public sealed class ClusterHub : Hub
 {
     /// <summary>Topics a client may subscribe to.</summary>
-    public static readonly IReadOnlyList<string> Topics = ["cluster", "apps", "deployments", "jobs", "allocation"];
+    public static readonly IReadOnlyList<string> Topics = ["cluster", "apps", "deployments", "jobs", "allocation", "discovery"];
 
     private readonly ClusterFeed _feed;
 
@@ -71,7 +72,7 @@ internal sealed class ClusterHubBroadcaster(ClusterFeed feed, IHubContext<Cluste
 
     private async Task OnChangeAsync(ChangeKinds kinds)
     {
-        foreach (var (kind, topic) in new[] { (ChangeKinds.Cluster, "cluster"), (ChangeKinds.Apps, "apps"), (ChangeKinds.Deployments, "deployments"), (ChangeKinds.Jobs, "jobs") })
+        foreach (var (kind, topic) in new[] { (ChangeKinds.Cluster, "cluster"), (ChangeKinds.Apps, "apps"), (ChangeKinds.Deployments, "deployments"), (ChangeKinds.Jobs, "jobs"), (ChangeKinds.Discovery, "discovery") })
         {
             if ((kinds & kind) != 0)
             {
