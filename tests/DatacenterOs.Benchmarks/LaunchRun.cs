@@ -277,7 +277,7 @@ internal sealed class LaunchRun : IAsyncDisposable
                 continue;
             }
 
-            var n = Math.Min(_batch, Math.Min(_count - next, Fit(ResourceConversions.ToResources(offer.Resources), taskResources)));
+            var n = Math.Min(_batch, Math.Min(_count - next, PlacingFramework.Fit(ResourceConversions.ToResources(offer.Resources), taskResources)));
             if (n <= 0 || offer.AgentId.Value != agentId)
             {
                 declines++;
@@ -335,21 +335,6 @@ internal sealed class LaunchRun : IAsyncDisposable
         }
 
         return new LaunchStats(firstAccept, offers, accepts, declines, revives, batchSizes);
-    }
-
-    /// <summary>How many tasks of <paramref name="task"/> the scalars of <paramref name="offered"/> hold.</summary>
-    private static int Fit(Resources offered, Resources task)
-    {
-        long fit = int.MaxValue;
-        foreach (var r in task)
-        {
-            if (r.Type == ResourceType.Scalar && r.ScalarMillis > 0)
-            {
-                fit = Math.Min(fit, offered.ScalarMillis(r.Name) / r.ScalarMillis);
-            }
-        }
-
-        return (int)fit;
     }
 
     private async Task ReadEventsAsync(HttpSchedulerConnection connection, CancellationToken cancellationToken)
