@@ -6,6 +6,7 @@ using DatacenterOs.Apps;
 using DatacenterOs.Jobs;
 using DatacenterOs.Kernel;
 using DatacenterOs.Master;
+using DatacenterOs.Security;
 using DatacenterOs.Web;
 
 namespace DatacenterOs.Host;
@@ -52,6 +53,14 @@ internal sealed record HostSettings
     public bool DockerAllowPrivileged { get; init; }
 
     public string SimulatedResources { get; init; } = "cpus:8;mem:16384;disk:100000;ports:[31000-32000]";
+
+    public string? AuthFile { get; init; }
+
+    public int WriteRateLimit { get; init; } = 50;
+
+    public bool AllowRootTasks { get; init; }
+
+    public string TaskUser { get; init; } = "nobody";
 }
 
 /// <summary>Starts the parts of DatacenterOs a mode asks for and runs until Ctrl+C.</summary>
@@ -92,6 +101,9 @@ internal static class Dcosd
             o.TimestampFormat = "HH:mm:ss ";
         }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning));
         var secret = settings.SecretFile is null ? null : (await File.ReadAllTextAsync(settings.SecretFile, cancellationToken).ConfigureAwait(false)).Trim();
+
+        // With authentication on, the standalone's own agent needs a secret too: a random one unless given.
+        secret ??= settings.Mode == HostMode.Standalone && settings.AuthFile is not null ? SecretHasher.NewToken() : null;
         var workDir = Path.GetFullPath(settings.WorkDir);
         Directory.CreateDirectory(workDir);
 
@@ -111,6 +123,14 @@ internal static class Dcosd
                 if (!Uri.TryCreate(settings.Listen, UriKind.Absolute, out var listen) || listen.Scheme != "http")
                 {
                     throw new FormatException($"--listen '{settings.Listen}' is not an http:// URL");
+                }
+
+                // Authentication is optional only on loopback: whoever reaches the API runs commands on the agents.
+                var internalToken = SecretHasher.NewToken();
+                var auth = settings.AuthFile is null ? null : AuthStore.Load(settings.AuthFile, secret, internalToken);
+                if (auth is null && !SecurityWiring.IsLoopback(listen))
+                {
+                    throw new InvalidOperationException($"refusing to listen on {listen.GetLeftPart(UriPartial.Authority)} without authentication: pass --auth-file FILE (principals with hashed secrets; see README, Security) or listen on 127.0.0.1");
                 }
 
                 registry = await SqliteMasterRegistry.OpenAsync(workDir, static () => Guid.NewGuid().ToString("N")[..12], cancellationToken).ConfigureAwait(false);
@@ -135,8 +155,10 @@ internal static class Dcosd
 
                 // The web dashboard (Blazor Server at /, SignalR hub at /hubs/cluster) calls this process's APIs.
                 builder.WebHost.UseDatacenterOsWebAssets();
-                builder.Services.AddDatacenterOsWeb(new Uri(listen.GetLeftPart(UriPartial.Authority)), Path.Combine(workDir, "web-keys"));
+                builder.Services.AddDatacenterOsWeb(new Uri(listen.GetLeftPart(UriPartial.Authority)), Path.Combine(workDir, "web-keys"), auth is null ? null : internalToken);
+                builder.Services.AddDatacenterOsSecurity(new SecurityOptions { Auth = auth, WritesPerSecond = settings.WriteRateLimit, JobOwner = name => jobs?.OwnerOf(name) });
                 app = builder.Build();
+                app.UseDatacenterOsSecurity();
                 master.MapEndpoints(app);
 
                 // Apps (Marathon /v2) on the same port, subscribed over the in-process transport, state in apps.db.

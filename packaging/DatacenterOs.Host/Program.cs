@@ -15,11 +15,16 @@ var simulatedAgents = new Option<int>("--simulated-agents") { Description = "Add
 var simulatedResources = new Option<string>("--simulated-resources") { Description = "Resources of each simulated agent", DefaultValueFactory = _ => "cpus:8;mem:16384;disk:100000;ports:[31000-32000]" };
 var dockerEndpoint = new Option<string>("--docker-endpoint") { Description = "Docker daemon for DOCKER containers: unix:///path or tcp://host:port; 'none' turns Docker off", DefaultValueFactory = _ => "unix:///var/run/docker.sock" };
 var dockerPrivileged = new Option<bool>("--docker-allow-privileged") { Description = "Allow tasks to ask for privileged Docker containers" };
+var authFile = new Option<string?>("--auth-file") { Description = "Principals, hashed secrets and permissions (JSON or YAML); required unless listening on loopback only" };
+var writeRate = new Option<int>("--write-rate-limit") { Description = "API writes per second per principal when authentication is on (0 = no limit)", DefaultValueFactory = _ => 50 };
+var allowRootTasks = new Option<bool>("--allow-root-tasks") { Description = "Let tasks whose 'user' is root run as root (otherwise they are refused)" };
+var taskUser = new Option<string>("--task-user") { Description = "User tasks run as when they name none and dcosd runs as root", DefaultValueFactory = _ => "nobody" };
 var offerTimeout = new Option<double>("--offer-timeout") { Description = "Seconds before unanswered offers are rescinded (0 = never)", DefaultValueFactory = _ => 60 };
 
 var standalone = new Command("standalone", "Master and one local agent on this machine (the default)")
 {
     listen, workDir, agentPort, resources, attributes, allocationInterval, offerTimeout, simulatedAgents, simulatedResources, dockerEndpoint, dockerPrivileged,
+    authFile, writeRate, allowRootTasks, taskUser,
 };
 standalone.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
 {
@@ -35,11 +40,15 @@ standalone.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
     SimulatedResources = r.GetValue(simulatedResources)!,
     DockerEndpoint = r.GetValue(dockerEndpoint)!,
     DockerAllowPrivileged = r.GetValue(dockerPrivileged),
+    AuthFile = r.GetValue(authFile),
+    WriteRateLimit = r.GetValue(writeRate),
+    AllowRootTasks = r.GetValue(allowRootTasks),
+    TaskUser = r.GetValue(taskUser)!,
 }, ct));
 
 var master = new Command("master", "A master (frameworks and agents connect to it)")
 {
-    listen, workDir, secretFile, allocationInterval, offerTimeout,
+    listen, workDir, secretFile, allocationInterval, offerTimeout, authFile, writeRate,
 };
 master.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
 {
@@ -49,11 +58,13 @@ master.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
     SecretFile = r.GetValue(secretFile),
     AllocationIntervalSeconds = r.GetValue(allocationInterval),
     OfferTimeoutSeconds = r.GetValue(offerTimeout),
+    AuthFile = r.GetValue(authFile),
+    WriteRateLimit = r.GetValue(writeRate),
 }, ct));
 
 var agent = new Command("agent", "An agent that runs tasks for a master")
 {
-    masters, workDir, agentPort, resources, attributes, hostname, advertiseIp, secretFile, dockerEndpoint, dockerPrivileged,
+    masters, workDir, agentPort, resources, attributes, hostname, advertiseIp, secretFile, dockerEndpoint, dockerPrivileged, allowRootTasks, taskUser,
 };
 agent.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
 {
@@ -68,11 +79,20 @@ agent.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
     SecretFile = r.GetValue(secretFile),
     DockerEndpoint = r.GetValue(dockerEndpoint)!,
     DockerAllowPrivileged = r.GetValue(dockerPrivileged),
+    AllowRootTasks = r.GetValue(allowRootTasks),
+    TaskUser = r.GetValue(taskUser)!,
 }, ct));
+
+var tokenFlag = new Option<bool>("--token") { Description = "Make a random bearer token and print it with its hash" };
+var hashSecret = new Command("hash-secret", "Hash a secret read from stdin (one line) for an auth file's secretHash, or make a token for tokenHashes")
+{
+    tokenFlag,
+};
+hashSecret.SetAction(r => DatacenterOs.Host.HashSecretCommand.Run(r.GetValue(tokenFlag), Console.In, Console.Out, Console.Error));
 
 var root = new RootCommand("dcosd: the DatacenterOs daemon. Without a command it runs 'standalone'.")
 {
-    standalone, master, agent,
+    standalone, master, agent, hashSecret,
 };
 var arguments = args.Length == 0 || args[0].StartsWith('-') && args[0] is not "-h" and not "--help" and not "--version" ? ["standalone", .. args] : args;
 return await root.Parse(arguments).InvokeAsync();
