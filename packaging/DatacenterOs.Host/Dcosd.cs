@@ -156,7 +156,7 @@ internal static class Dcosd
                 // The web dashboard (Blazor Server at /, SignalR hub at /hubs/cluster) calls this process's APIs.
                 builder.WebHost.UseDatacenterOsWebAssets();
                 builder.Services.AddDatacenterOsWeb(new Uri(listen.GetLeftPart(UriPartial.Authority)), Path.Combine(workDir, "web-keys"), auth is null ? null : internalToken);
-                builder.Services.AddDatacenterOsSecurity(new SecurityOptions { Auth = auth, WritesPerSecond = settings.WriteRateLimit, JobOwner = name => jobs?.OwnerOf(name) });
+                builder.Services.AddDatacenterOsSecurity(new SecurityOptions { Auth = auth, WritesPerSecond = settings.WriteRateLimit, WriteBurst = Math.Max(1, settings.WriteRateLimit * 4), JobOwner = name => jobs?.OwnerOf(name) });
                 app = builder.Build();
                 app.UseDatacenterOsSecurity();
                 master.MapEndpoints(app);
@@ -197,6 +197,8 @@ internal static class Dcosd
                         DockerEnabled = !string.Equals(settings.DockerEndpoint, "none", StringComparison.OrdinalIgnoreCase),
                         DockerEndpoint = string.Equals(settings.DockerEndpoint, "none", StringComparison.OrdinalIgnoreCase) ? "unix:///var/run/docker.sock" : settings.DockerEndpoint,
                         DockerAllowPrivileged = settings.DockerAllowPrivileged,
+                        TaskUser = settings.TaskUser,
+                        AllowRootTasks = settings.AllowRootTasks,
                     },
                     TimeProvider.System,
                     loggers);

@@ -24,7 +24,7 @@ var offerTimeout = new Option<double>("--offer-timeout") { Description = "Second
 var standalone = new Command("standalone", "Master and one local agent on this machine (the default)")
 {
     listen, workDir, agentPort, resources, attributes, allocationInterval, offerTimeout, simulatedAgents, simulatedResources, dockerEndpoint, dockerPrivileged,
-    authFile, writeRate, allowRootTasks, taskUser,
+    authFile, writeRate, allowRootTasks, taskUser, secretFile,
 };
 standalone.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
 {
@@ -44,6 +44,7 @@ standalone.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
     WriteRateLimit = r.GetValue(writeRate),
     AllowRootTasks = r.GetValue(allowRootTasks),
     TaskUser = r.GetValue(taskUser)!,
+    SecretFile = r.GetValue(secretFile),
 }, ct));
 
 var master = new Command("master", "A master (frameworks and agents connect to it)")

@@ -7,8 +7,8 @@ namespace DatacenterOs.Security;
 /// <item><c>operator</c>: everything.</item>
 /// <item><c>apps:/team-a/*</c>: change apps, groups and their tasks whose id is <c>/team-a</c> or below it
 /// (<c>apps:/team-a/web</c>: that app only; <c>apps:/*</c>: every app).</item>
-/// <item><c>jobs:owner:team-a@example.com</c>: change jobs whose Chronos <c>owner</c> names that owner (a trailing
-/// <c>*</c> matches any suffix: <c>jobs:owner:*@team-a.example.com</c>).</item>
+/// <item><c>jobs:owner:team-a@example.com</c>: change jobs whose Chronos <c>owner</c> names that owner (a <c>*</c> at
+/// the start or end matches any prefix or suffix: <c>jobs:owner:*@team-a.example.com</c>).</item>
 /// <item><c>scheduler</c>: use the Mesos scheduler API <c>/api/v1/scheduler</c>, subscribing only with the roles in
 /// <see cref="Roles"/> (<c>*</c> = any role).</item>
 /// <item><c>agent</c>: use the agent API <c>/api/v1/agent</c> (agents authenticate with the shared secret or as a
@@ -107,7 +107,13 @@ public sealed record Grants
     /// <summary>True when some <c>jobs:owner:</c> permission matches one of the comma-separated owners in <paramref name="owner"/>.</summary>
     public bool CoversJobOwner(string? owner) =>
         owner is not null && owner.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Any(o => JobOwners.Any(p => p.EndsWith('*') ? o.StartsWith(p[..^1], StringComparison.OrdinalIgnoreCase) : string.Equals(o, p, StringComparison.OrdinalIgnoreCase)));
+            .Any(o => JobOwners.Any(p => OwnerMatches(o, p)));
+
+    private static bool OwnerMatches(string owner, string pattern) =>
+        pattern == "*"
+        || (pattern.EndsWith('*') ? owner.StartsWith(pattern[..^1], StringComparison.OrdinalIgnoreCase)
+            : pattern.StartsWith('*') ? owner.EndsWith(pattern[1..], StringComparison.OrdinalIgnoreCase)
+            : string.Equals(owner, pattern, StringComparison.OrdinalIgnoreCase));
 }
 
 /// <summary>Which API family a request belongs to (by path prefix; unknown paths fall into the strictest family).</summary>
