@@ -749,11 +749,38 @@ public static class AppValidator
         }
     }
 
+    /// <summary>Most labels an app may have.</summary>
+    public const int MaxLabels = 256;
+
+    /// <summary>Longest label key, characters.</summary>
+    public const int MaxLabelKeyLength = 256;
+
+    /// <summary>Longest label value, characters.</summary>
+    public const int MaxLabelValueLength = 4096;
+
     private static void ValidateLabels(AppDefinition app, Collector v)
     {
         if (app.Labels.Keys.Any(k => k.Length == 0))
         {
             v.Add("/labels", "label keys must not be empty");
+        }
+
+        // Hostile-input limits: labels are copied into tasks, events and the UI.
+        if (app.Labels.Count > MaxLabels)
+        {
+            v.Add("/labels", $"must have at most {MaxLabels} labels");
+        }
+
+        foreach (var (key, value) in app.Labels)
+        {
+            if (key.Length > MaxLabelKeyLength)
+            {
+                v.Add("/labels", $"label key '{key[..32]}…' is longer than {MaxLabelKeyLength} characters");
+            }
+            else if (value.Length > MaxLabelValueLength)
+            {
+                v.Add($"/labels/{key}", $"must be at most {MaxLabelValueLength} characters long");
+            }
         }
 
         if (app.Labels.TryGetValue(AppDefaults.DcosMigrationApiVersionLabel, out var version) && version.Length > 0)

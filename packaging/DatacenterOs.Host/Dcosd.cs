@@ -155,6 +155,11 @@ internal static class Dcosd
 
                 // The web dashboard (Blazor Server at /, SignalR hub at /hubs/cluster) calls this process's APIs.
                 builder.WebHost.UseDatacenterOsWebAssets();
+                if (auth is not null)
+                {
+                    builder.Services.AddSingleton<DatacenterOs.Web.Backend.IDashboardPermissions>(new GrantsDashboardPermissions(auth));
+                }
+
                 builder.Services.AddDatacenterOsWeb(new Uri(listen.GetLeftPart(UriPartial.Authority)), Path.Combine(workDir, "web-keys"), auth is null ? null : internalToken);
                 builder.Services.AddDatacenterOsSecurity(new SecurityOptions { Auth = auth, WritesPerSecond = settings.WriteRateLimit, WriteBurst = Math.Max(1, settings.WriteRateLimit * 4), JobOwner = name => jobs?.OwnerOf(name) });
                 app = builder.Build();

@@ -145,7 +145,7 @@ internal static class Mutator
         1 => s + Strings[random.Next(Strings.Length)],
         2 => s.ToUpperInvariant(),
         3 => s + new string('x', random.Next(1, 4) * 100),
-        4 => new string('a', 5000 + random.Next(300_000)),
+        4 => new string('a', 500 + random.Next(20_000)),
         5 => s.Length > 0 ? s.Remove(random.Next(s.Length), 1) : "x",
         6 => "/" + s + "/",
         _ => RandomString(random),

@@ -120,6 +120,12 @@ public sealed class LoginTests(SecuredCluster cluster, ITestOutputHelper output)
         await Expect(page.Locator("#dcos-live")).ToHaveTextAsync(new Regex("^live"));
         await Expect(page.Locator("body")).Not.ToContainTextAsync("401");
 
+        // Actions the user may not take are hidden: team A may add apps, but not run or delete b@example.com's job.
+        await Expect(page.Locator("[data-test=new-app]")).ToBeVisibleAsync();
+        await page.GotoAsync(url + "/jobs/view/bjob");
+        await Expect(page.Locator("h1")).ToContainTextAsync("bjob");
+        await Expect(page.Locator("[data-test=run-now]")).ToHaveCountAsync(0);
+
         // Signing out ends the session: pages redirect to the login page again.
         var response = await page.APIRequest.PostAsync(url + "/logout", new APIRequestContextOptions { MaxRedirects = 0 });
         Assert.Equal(302, response.Status);

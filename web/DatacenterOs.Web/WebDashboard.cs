@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace DatacenterOs.Web;
 
@@ -34,6 +35,7 @@ public static class WebDashboard
         services.AddSignalR();
         services.AddSingleton(TimeProvider.System);
         services.AddHttpContextAccessor();
+        services.TryAddSingleton<IDashboardPermissions, AllowAllPermissions>();
         services.AddSingleton(sp => new HttpClient(new ForwardCredentialsHandler(sp.GetRequiredService<IHttpContextAccessor>(), baseUrl, backgroundToken)
         {
             InnerHandler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) },
