@@ -207,6 +207,11 @@ public static class AppValidator
         v.AtLeast("/disk", app.Disk, 0.0);
         v.AtLeast("/gpus", app.Gpus, 0);
         v.AtLeast("/instances", app.Instances, 0);
+        if (app.Instances > MaxInstances)
+        {
+            // Hostile-input limit (Marathon has none): a plan of millions of instances would hold the scheduler.
+            v.Add("/instances", $"must be at most {MaxInstances}");
+        }
 
         if (app.Gpus > 0)
         {
@@ -748,6 +753,9 @@ public static class AppValidator
             v.Feature(context, FeatureSecrets, "/");
         }
     }
+
+    /// <summary>Most instances an app may ask for.</summary>
+    public const int MaxInstances = 10_000;
 
     /// <summary>Most labels an app may have.</summary>
     public const int MaxLabels = 256;

@@ -29,7 +29,7 @@ public sealed class TaskUserTests : IDisposable
         return task with { Command = task.Command! with { User = user } };
     }
 
-    private async Task<string> RunAsync(AgentOptions options, TaskInfoDto task)
+    private static async Task<string> RunAsync(AgentOptions options, TaskInfoDto task)
     {
         using var containerizer = new ProcessContainerizer(options, TimeProvider.System);
         var container = await containerizer.LaunchAsync(Tasks.Framework, "*", task);
