@@ -3,10 +3,17 @@ using System.Text.Json.Serialization;
 
 namespace DatacenterOs.Cli;
 
-/// <summary>The configuration file <c>~/.config/dcos/config.json</c>: <c>{"master":"http://…"}</c>.</summary>
+/// <summary>
+/// The configuration file <c>~/.config/dcos/config.json</c>: <c>{"master":"http://…","authorization":"Bearer …"}</c>.
+/// It is written with mode 0600 because <c>authorization</c> (stored by <c>dcos auth login</c>) is a credential.
+/// </summary>
 /// <param name="Master">Default master URL, or null.</param>
 internal sealed record CliConfig([property: JsonPropertyName("master")] string? Master)
 {
+    /// <summary>The <c>Authorization</c> header every request carries (<c>Basic …</c> or <c>Bearer …</c>), or null.</summary>
+    [JsonPropertyName("authorization")]
+    public string? Authorization { get; init; }
+
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     /// <summary>Reads the file; an empty configuration when it does not exist.</summary>
@@ -36,7 +43,19 @@ internal sealed record CliConfig([property: JsonPropertyName("master")] string? 
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, JsonSerializer.Serialize(config, Options) + "\n");
+            var text = JsonSerializer.Serialize(config, Options) + "\n";
+            if (OperatingSystem.IsWindows())
+            {
+                File.WriteAllText(path, text);
+                return;
+            }
+
+            // Owner-only before anything is written: the file may hold a credential.
+            using (var stream = new FileStream(path, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

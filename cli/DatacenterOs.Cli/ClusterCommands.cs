@@ -503,6 +503,7 @@ internal static partial class Commands
         events.Handle(env, async (s, parse, ct) =>
         {
             using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+            s.Authorize(http);
             var client = new AppsClient(http, s.Master);
             var seen = 0;
             var limit = parse.GetValue(max);

@@ -26,6 +26,7 @@ internal static partial class Commands
         };
         var env = new Env(context, master);
         root.Add(ConfigCommand(env));
+        root.Add(AuthCommand(env));
         root.Add(ClusterCommand(env));
         root.Add(AppCommand(env));
         root.Add(DeploymentCommand(env));

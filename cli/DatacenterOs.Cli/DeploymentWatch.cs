@@ -41,6 +41,7 @@ internal sealed class DeploymentWatch : IAsyncDisposable
         try
         {
             using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+            _session.Authorize(http);
             var client = new AppsClient(http, _session.Master);
             await foreach (var evt in client.StreamEventsAsync(["deployment_success", "deployment_failed"], _cts.Token).ConfigureAwait(false))
             {

@@ -24,6 +24,7 @@ internal sealed class Session : IDisposable
         Context = context;
         Master = master;
         Http = new HttpClient { Timeout = RequestTimeout };
+        Authorize(Http);
         Apps = new AppsClient(Http, master);
         Jobs = new JobsClient(Http, master);
         Operator = new OperatorClient(Http, master);
@@ -53,6 +54,19 @@ internal sealed class Session : IDisposable
 
     /// <summary>Requests that take longer than this fail with exit code 2 (streams excepted).</summary>
     public static TimeSpan RequestTimeout { get; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The stored credential (<c>dcos auth login</c>) or <c>DCOS_TOKEN</c>, as an <c>Authorization</c> value; null when none.</summary>
+    public string? Authorization => Context.Environment("DCOS_TOKEN") is { Length: > 0 } token ? "Bearer " + token : CliConfig.Load(Context).Authorization;
+
+    /// <summary>Makes <paramref name="http"/> send <see cref="Authorization"/> on every request.</summary>
+    public void Authorize(HttpClient http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        if (Authorization is { } value)
+        {
+            http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", value);
+        }
+    }
 
     public void Line(string text = "") => Context.Out.WriteLine(text);
 

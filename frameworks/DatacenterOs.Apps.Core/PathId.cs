@@ -143,6 +143,9 @@ public sealed partial class PathId : IEquatable<PathId>, IComparable<PathId>
         return segments.Length == group.segments.Length + 1 && IsWithin(group);
     }
 
+    /// <summary>Longest id accepted, in characters (hostile-input limit; ids appear in headers, task ids and paths).</summary>
+    public const int MaxLength = 512;
+
     /// <summary>The segments joined by <c>_</c> (Marathon <c>safePath</c>, used in task ids).</summary>
     public string SafePath => string.Join('_', segments);
 
@@ -157,6 +160,12 @@ public sealed partial class PathId : IEquatable<PathId>, IComparable<PathId>
         var errors = new List<string>();
         if (string.IsNullOrEmpty(raw))
         {
+            return errors;
+        }
+
+        if (raw.Length > MaxLength)
+        {
+            errors.Add($"must be at most {MaxLength} characters long (is {raw.Length})");
             return errors;
         }
 

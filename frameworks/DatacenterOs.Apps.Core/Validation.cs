@@ -211,6 +211,11 @@ public static class AppValidator
         v.AtLeast("/disk", app.Disk, 0.0);
         v.AtLeast("/gpus", app.Gpus, 0);
         v.AtLeast("/instances", app.Instances, 0);
+        if (app.Instances > MaxInstances)
+        {
+            // Hostile-input limit (Marathon has none): a plan of millions of instances would hold the scheduler.
+            v.Add("/instances", $"must be at most {MaxInstances}");
+        }
 
         if (app.Gpus > 0)
         {
@@ -753,11 +758,41 @@ public static class AppValidator
         }
     }
 
+    /// <summary>Most instances an app may ask for.</summary>
+    public const int MaxInstances = 10_000;
+
+    /// <summary>Most labels an app may have.</summary>
+    public const int MaxLabels = 256;
+
+    /// <summary>Longest label key, characters.</summary>
+    public const int MaxLabelKeyLength = 256;
+
+    /// <summary>Longest label value, characters.</summary>
+    public const int MaxLabelValueLength = 4096;
+
     private static void ValidateLabels(AppDefinition app, Collector v)
     {
         if (app.Labels.Keys.Any(k => k.Length == 0))
         {
             v.Add("/labels", "label keys must not be empty");
+        }
+
+        // Hostile-input limits: labels are copied into tasks, events and the UI.
+        if (app.Labels.Count > MaxLabels)
+        {
+            v.Add("/labels", $"must have at most {MaxLabels} labels");
+        }
+
+        foreach (var (key, value) in app.Labels)
+        {
+            if (key.Length > MaxLabelKeyLength)
+            {
+                v.Add("/labels", $"label key '{key[..32]}…' is longer than {MaxLabelKeyLength} characters");
+            }
+            else if (value.Length > MaxLabelValueLength)
+            {
+                v.Add($"/labels/{key}", $"must be at most {MaxLabelValueLength} characters long");
+            }
         }
 
         if (app.Labels.TryGetValue(AppDefaults.DcosMigrationApiVersionLabel, out var version) && version.Length > 0)

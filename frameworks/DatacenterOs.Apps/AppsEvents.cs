@@ -6,14 +6,15 @@ namespace DatacenterOs.Apps;
 /// <summary>
 /// Marathon's event bus (<c>docs/docs/event-bus.md</c>): events are JSON objects with <c>eventType</c> and
 /// <c>timestamp</c>, served as server-sent events on <c>GET /v2/events</c> (<c>event: {eventType}</c>,
-/// <c>data: {json}</c>). Each subscriber has a bounded buffer (1,024 events); a subscriber that falls that far behind
-/// loses the oldest events rather than slowing the scheduler.
+/// <c>data: {json}</c>). Each subscriber has a bounded buffer (<see cref="Capacity"/> events, default 1,024); a
+/// subscriber that falls that far behind is disconnected (<see cref="AppsEventSubscription.Disconnected"/> fires, the
+/// stream ends) rather than slowing the scheduler or growing its memory. Publishing never waits.
 /// </summary>
 public sealed class AppsEvents
 {
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
-    private readonly List<Channel<JsonObject>> _subscribers = [];
+    private readonly List<Subscriber> _subscribers = [];
 
     /// <summary>Creates the bus.</summary>
     /// <param name="time">Clock for the <c>timestamp</c> field.</param>
@@ -22,6 +23,9 @@ public sealed class AppsEvents
         ArgumentNullException.ThrowIfNull(time);
         _time = time;
     }
+
+    /// <summary>Events a subscriber may have queued before it is disconnected (default 1,024).</summary>
+    public int Capacity { get; init; } = 1024;
 
     /// <summary>Number of attached subscribers.</summary>
     public int SubscriberCount
@@ -42,21 +46,23 @@ public sealed class AppsEvents
     /// <param name="eventTypes">Only these <c>eventType</c>s (null or empty: all).</param>
     public AppsEventSubscription Subscribe(IReadOnlyCollection<string>? eventTypes = null)
     {
-        var channel = Channel.CreateBounded<JsonObject>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        var channel = Channel.CreateBounded<JsonObject>(new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+        var subscriber = new Subscriber(channel, new CancellationTokenSource());
         lock (_lock)
         {
-            _subscribers.Add(channel);
+            _subscribers.Add(subscriber);
         }
 
         return new AppsEventSubscription(channel.Reader, eventTypes, () =>
         {
             lock (_lock)
             {
-                _subscribers.Remove(channel);
+                _subscribers.Remove(subscriber);
             }
 
             channel.Writer.TryComplete();
-        });
+            subscriber.Overflow.Dispose();
+        }, subscriber.Overflow.Token);
     }
 
     /// <summary>
@@ -81,7 +87,7 @@ public sealed class AppsEvents
     {
         ArgumentNullException.ThrowIfNull(eventType);
         ArgumentNullException.ThrowIfNull(fields);
-        Channel<JsonObject>[] subscribers;
+        Subscriber[] subscribers;
         lock (_lock)
         {
             if (_subscribers.Count == 0)
@@ -98,9 +104,36 @@ public sealed class AppsEvents
         foreach (var subscriber in subscribers)
         {
             // Each subscriber gets its own copy: JsonNode trees cannot be shared between readers that serialize concurrently.
-            subscriber.Writer.TryWrite(subscribers.Length == 1 ? evt : (JsonObject)evt.DeepClone());
+            if (!subscriber.Channel.Writer.TryWrite(subscribers.Length == 1 ? evt : (JsonObject)evt.DeepClone()))
+            {
+                Disconnect(subscriber);
+            }
         }
     }
+
+    /// <summary>Detaches a subscriber that fell <see cref="Capacity"/> events behind and ends its stream at once.</summary>
+    private void Disconnect(Subscriber subscriber)
+    {
+        lock (_lock)
+        {
+            if (!_subscribers.Remove(subscriber))
+            {
+                return;
+            }
+        }
+
+        subscriber.Channel.Writer.TryComplete();
+        try
+        {
+            subscriber.Overflow.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // detached by its reader meanwhile
+        }
+    }
+
+    private sealed record Subscriber(Channel<JsonObject> Channel, CancellationTokenSource Overflow);
 }
 
 /// <summary>One subscriber of <see cref="AppsEvents"/>; dispose to detach.</summary>
@@ -111,12 +144,16 @@ public sealed class AppsEventSubscription : IDisposable
     private readonly Action _detach;
     private int _disposed;
 
-    internal AppsEventSubscription(ChannelReader<JsonObject> reader, IReadOnlyCollection<string>? eventTypes, Action detach)
+    internal AppsEventSubscription(ChannelReader<JsonObject> reader, IReadOnlyCollection<string>? eventTypes, Action detach, CancellationToken disconnected)
     {
+        Disconnected = disconnected;
         _reader = reader;
         _eventTypes = eventTypes;
         _detach = detach;
     }
+
+    /// <summary>Cancelled when the bus disconnected this subscriber for falling too far behind.</summary>
+    public CancellationToken Disconnected { get; }
 
     /// <summary>The events, in publication order, until the subscription is disposed or the token is cancelled.</summary>
     /// <param name="cancellationToken">Stops reading.</param>

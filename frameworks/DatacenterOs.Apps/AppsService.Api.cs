@@ -787,7 +787,7 @@ public sealed partial class AppsService
     {
         var types = ctx.Request.Query["event_type"].Where(t => !string.IsNullOrEmpty(t)).Select(t => t!).ToHashSet(StringComparer.Ordinal);
         using var subscription = Events.Subscribe(types);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _cts.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _cts.Token, subscription.Disconnected);
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "text/event-stream";
         ctx.Response.Headers.CacheControl = "no-cache";
@@ -810,6 +810,12 @@ public sealed partial class AppsService
         }
         catch (IOException)
         {
+        }
+
+        if (subscription.Disconnected.IsCancellationRequested)
+        {
+            // Too slow: end the connection rather than let its buffer or the scheduler wait on it.
+            ctx.Abort();
         }
     }
 

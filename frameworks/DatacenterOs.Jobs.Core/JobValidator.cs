@@ -91,6 +91,9 @@ public sealed class JobValidationResult
 /// </summary>
 public static partial class JobValidator
 {
+    /// <summary>Longest job name, characters (hostile-input limit: names appear in paths, task ids and headers).</summary>
+    public const int MaxNameLength = 256;
+
     /// <summary>Chronos 3's job-name pattern <c>[\w.-]+</c> (<c>JobUtils.jobNamePattern</c>), with ASCII word characters as Java's <c>\w</c>.</summary>
     public const string NamePattern = "^[A-Za-z0-9_.-]+$";
 
@@ -108,6 +111,10 @@ public static partial class JobValidator
         if (string.IsNullOrEmpty(job.Name))
         {
             Add(JobFields.Name, "A job name is required");
+        }
+        else if (job.Name.Length > MaxNameLength)
+        {
+            Add(JobFields.Name, $"Job name is longer than {MaxNameLength} characters ({job.Name.Length})");
         }
         else if (!NameRegex().IsMatch(job.Name))
         {

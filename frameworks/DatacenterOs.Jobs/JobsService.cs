@@ -54,7 +54,7 @@ public sealed partial class JobsService : IAsyncDisposable
     private readonly Dictionary<string, int> _newRowsSincePrune = new(StringComparer.Ordinal);
     private bool _metaDirty;
 
-    private JobGraph _graph = JobGraph.Empty;
+    private volatile JobGraph _graph = JobGraph.Empty;
     private DateTimeOffset? _lastEvaluated;
     private DateTimeOffset _highWater;
     private List<JobRun> _toLaunch = [];
@@ -107,6 +107,9 @@ public sealed partial class JobsService : IAsyncDisposable
 
     /// <summary>The instant of the next timed evaluation (next occurrence, retry, deadline or run-time limit), or null.</summary>
     public DateTimeOffset? NextWakeUp => _nextWakeUp;
+
+    /// <summary>The Chronos <c>owner</c> of the stored job <paramref name="name"/> (empty when unset), or null when there is no such job.</summary>
+    public string? OwnerOf(string name) => _graph.Find(name)?.Owner;
 
     /// <summary>A connection factory over <paramref name="transport"/> (e.g. the master's in-process transport).</summary>
     public static Func<FrameworkInfoDto, CancellationToken, Task<ISchedulerConnection>> ConnectOver(ISchedulerTransport transport)

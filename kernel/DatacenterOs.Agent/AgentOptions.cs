@@ -65,6 +65,15 @@ public sealed record AgentOptions
     /// <summary>Allow tasks to ask for privileged Docker containers (off: such tasks get TASK_ERROR).</summary>
     public bool DockerAllowPrivileged { get; init; }
 
+    /// <summary>
+    /// User tasks run as when the agent runs as root and the task names no <c>command.user</c> (dcosd passes
+    /// <c>nobody</c>); null keeps them under the agent's own user. Ignored when the agent is not root (it cannot switch).
+    /// </summary>
+    public string? TaskUser { get; init; }
+
+    /// <summary>Let a task whose <c>command.user</c> is <c>root</c> run as root (off: such tasks fail with TASK_ERROR).</summary>
+    public bool AllowRootTasks { get; init; }
+
     /// <summary>How often the agent checks that the Docker daemon still answers (and advertises Docker or stops).</summary>
     public TimeSpan DockerProbeInterval { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -95,7 +95,7 @@ public sealed partial class AgentRuntime : IHostedService, IAsyncDisposable
 
         if (options.MasterUrls.Count > 0)
         {
-            _master = new MasterConnection(options.MasterUrls, _time, loggerFactory.CreateLogger<MasterConnection>(), masterHandler);
+            _master = new MasterConnection(options.MasterUrls, _time, loggerFactory.CreateLogger<MasterConnection>(), masterHandler, options.Secret);
         }
     }
 

@@ -32,8 +32,9 @@ public sealed partial class MasterConnection : IDisposable
     /// <param name="timeProvider">Clock for heartbeat timeouts and backoff.</param>
     /// <param name="logger">Logger.</param>
     /// <param name="handler">HTTP handler (tests); default a new <see cref="SocketsHttpHandler"/>.</param>
+    /// <param name="bearerToken">Sent as <c>Authorization: Bearer</c> on every call (the shared agent secret), or null.</param>
     /// <exception cref="ArgumentException">No master URL, or one that is not an absolute http(s) URL.</exception>
-    public MasterConnection(IEnumerable<string> masterUrls, TimeProvider timeProvider, ILogger? logger = null, HttpMessageHandler? handler = null)
+    public MasterConnection(IEnumerable<string> masterUrls, TimeProvider timeProvider, ILogger? logger = null, HttpMessageHandler? handler = null, string? bearerToken = null)
     {
         ArgumentNullException.ThrowIfNull(masterUrls);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -49,6 +50,10 @@ public sealed partial class MasterConnection : IDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
+        if (bearerToken is { Length: > 0 })
+        {
+            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearerToken);
+        }
     }
 
     /// <summary>First re-subscription delay (1 s).</summary>

@@ -18,6 +18,34 @@ internal static partial class Native
     [LibraryImport("libc", EntryPoint = "free")]
     private static partial void SysFree(nint pointer);
 
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint SysGetEuid();
+
+    [LibraryImport("libc", EntryPoint = "getpwnam", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint SysGetPwNam(string name);
+
+    [LibraryImport("libc", EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SysChown(string path, uint uid, uint gid);
+
+    /// <summary>True when this process runs as root (effective uid 0).</summary>
+    internal static bool IsRoot => OperatingSystem.IsLinux() && SysGetEuid() == 0;
+
+    /// <summary>uid and gid of a user from the system's user database (glibc <c>struct passwd</c> on 64-bit Linux), or null.</summary>
+    internal static (uint Uid, uint Gid)? LookUpUser(string name)
+    {
+        var p = SysGetPwNam(name);
+        if (p == 0)
+        {
+            return null;
+        }
+
+        // struct passwd { char *pw_name; char *pw_passwd; uid_t pw_uid; gid_t pw_gid; ... }
+        return ((uint)Marshal.ReadInt32(p, 2 * IntPtr.Size), (uint)Marshal.ReadInt32(p, (2 * IntPtr.Size) + 4));
+    }
+
+    /// <summary>Changes the owner of <paramref name="path"/>; false on failure.</summary>
+    internal static bool Chown(string path, uint uid, uint gid) => SysChown(path, uid, gid) == 0;
+
     /// <summary>Sends <paramref name="signal"/> to every process of group <paramref name="pgid"/>; false when the group is empty.</summary>
     internal static bool KillGroup(int pgid, int signal) => pgid > 1 && SysKill(-pgid, signal) == 0;
 

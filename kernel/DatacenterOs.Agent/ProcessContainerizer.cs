@@ -40,6 +40,8 @@ public sealed partial class ProcessContainerizer : IDisposable
         "echo \"$dcos_status\" >.exit_status.tmp && mv -f .exit_status.tmp .exit_status\n" +
         "exit \"$dcos_status\"\n";
 
+    private const string SetprivPath = "/usr/bin/setpriv";
+
     private static readonly string[] SetsidLocations = ["/usr/bin/setsid", "/bin/setsid"];
 
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -103,6 +105,12 @@ public sealed partial class ProcessContainerizer : IDisposable
         var argv = CommandLine(task.Command)
             ?? throw new ContainerLaunchException("task has no command to run (command.value is empty)", ContainerLaunchException.ReasonTaskInvalid);
 
+        var runAs = RunAs(task);
+        if (runAs is { } user)
+        {
+            argv = [SetprivPath, "--reuid=" + user.Uid.ToString(CultureInfo.InvariantCulture), "--regid=" + user.Gid.ToString(CultureInfo.InvariantCulture), "--init-groups", "--", .. argv];
+        }
+
         if (task.HealthCheck is { } healthCheck && TaskHealthChecker.Problem(healthCheck) is { } healthProblem)
         {
             throw new ContainerLaunchException("invalid health check: " + healthProblem, ContainerLaunchException.ReasonTaskInvalid);
@@ -125,6 +133,15 @@ public sealed partial class ProcessContainerizer : IDisposable
             File.WriteAllBytes(Path.Combine(sandbox, "stdout"), []);
             File.WriteAllBytes(Path.Combine(sandbox, "stderr"), []);
             PointLatestAt(taskDir, runId);
+            if (runAs is { } owner)
+            {
+                // The task's own user owns its sandbox (it writes there); stdout/stderr are opened by the root wrapper.
+                foreach (var path in new[] { sandbox, Path.Combine(sandbox, "stdout"), Path.Combine(sandbox, "stderr") })
+                {
+                    Native.Chown(path, owner.Uid, owner.Gid);
+                }
+            }
+
             cgroup = CreateMemoryCgroup(runId, task);
 
             var start = new ProcessStartInfo(_setsid)
@@ -337,6 +354,47 @@ public sealed partial class ProcessContainerizer : IDisposable
         }
 
         _disposed.Dispose();
+    }
+
+    /// <summary>
+    /// The user a task runs as when the agent is root: <c>command.user</c>, else <see cref="AgentOptions.TaskUser"/>;
+    /// null to run it as the agent's user (not root, or no user configured). Root is refused unless
+    /// <see cref="AgentOptions.AllowRootTasks"/>. The switch is made by util-linux <c>setpriv</c> between the (root)
+    /// wrapper, which keeps writing the exit status and joining the cgroup, and the command.
+    /// </summary>
+    /// <exception cref="ContainerLaunchException">Root without permission, an unknown user, or no setpriv.</exception>
+    private (string Name, uint Uid, uint Gid)? RunAs(TaskInfoDto task)
+    {
+        var wanted = task.Command?.User is { Length: > 0 } u ? u.Trim() : null;
+        if (!Native.IsRoot)
+        {
+            return null;
+        }
+
+        var name = wanted ?? _options.TaskUser;
+        if (name is null)
+        {
+            return null;
+        }
+
+        var user = Native.LookUpUser(name)
+            ?? throw new ContainerLaunchException($"user '{name}' does not exist on this agent", ContainerLaunchException.ReasonTaskInvalid);
+        if (user.Uid == 0)
+        {
+            if (!_options.AllowRootTasks)
+            {
+                throw new ContainerLaunchException($"task asks to run as '{name}' (root); this agent refuses root tasks (start it with --allow-root-tasks)", ContainerLaunchException.ReasonTaskInvalid);
+            }
+
+            return null;
+        }
+
+        if (!File.Exists(SetprivPath))
+        {
+            throw new ContainerLaunchException($"cannot run the task as '{name}': {SetprivPath} (util-linux) is missing", ContainerLaunchException.ReasonTaskInvalid);
+        }
+
+        return (name, user.Uid, user.Gid);
     }
 
     /// <summary>argv for a command: <c>/bin/sh -c value</c> for shell commands, else <c>value</c> + <c>arguments[1..]</c>; null when there is nothing to run.</summary>

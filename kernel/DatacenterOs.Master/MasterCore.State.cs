@@ -193,6 +193,16 @@ internal sealed partial class MasterCore
             return CallResult.BadRequest("UPDATE_WEIGHTS needs 'update_weights.weight_infos'");
         }
 
+        if (infos.Any(i => i is null))
+        {
+            return CallResult.BadRequest("weight_infos: an entry is null");
+        }
+
+        if (infos.GroupBy(i => i.Role, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            return CallResult.BadRequest($"weight_infos: role '{twice.Key}' appears more than once");
+        }
+
         foreach (var info in infos)
         {
             if (RolePath.Validate(info.Role) is { } error)
@@ -227,12 +237,22 @@ internal sealed partial class MasterCore
         var parsed = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var config in configs)
         {
+            if (config is null)
+            {
+                return CallResult.BadRequest("quota_configs: an entry is null");
+            }
+
             if (RolePath.Validate(config.Role) is { } error)
             {
                 return CallResult.BadRequest($"quota_configs: {error}");
             }
 
             var limits = config.Limits ?? config.Guarantees ?? [];
+            if (limits.FirstOrDefault(kv => kv.Value is null).Key is { } missing)
+            {
+                return CallResult.BadRequest($"quota_configs: role '{config.Role}': '{missing}' needs a value");
+            }
+
             try
             {
                 var q = ResourceQuantities.Of(limits.Select(kv => (kv.Key, kv.Value.Value)));
@@ -276,7 +296,7 @@ internal sealed partial class MasterCore
     /// <summary>RESERVE_RESOURCES / UNRESERVE_RESOURCES from the operator: on available resources of an agent.</summary>
     public CallResult OperatorReservation(AgentResourcesCall? call, bool reserve)
     {
-        if (call?.AgentId is null || call.Resources is null)
+        if (call?.AgentId?.Value is not { Length: > 0 } || call.Resources is null || call.Resources.Any(r => r is null))
         {
             return CallResult.BadRequest("needs 'agent_id' and 'resources'");
         }

@@ -6,6 +6,7 @@ using DatacenterOs.Apps;
 using DatacenterOs.Jobs;
 using DatacenterOs.Kernel;
 using DatacenterOs.Master;
+using DatacenterOs.Security;
 using DatacenterOs.Web;
 
 namespace DatacenterOs.Host;
@@ -60,6 +61,14 @@ internal sealed record HostSettings
     public string? DiscoveryReloadCommand { get; init; }
 
     public string? DiscoveryUrl { get; init; }
+
+    public string? AuthFile { get; init; }
+
+    public int WriteRateLimit { get; init; } = 50;
+
+    public bool AllowRootTasks { get; init; }
+
+    public string TaskUser { get; init; } = "nobody";
 }
 
 /// <summary>Starts the parts of DatacenterOs a mode asks for and runs until Ctrl+C.</summary>
@@ -100,6 +109,9 @@ internal static class Dcosd
             o.TimestampFormat = "HH:mm:ss ";
         }).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning));
         var secret = settings.SecretFile is null ? null : (await File.ReadAllTextAsync(settings.SecretFile, cancellationToken).ConfigureAwait(false)).Trim();
+
+        // With authentication on, the standalone's own agent needs a secret too: a random one unless given.
+        secret ??= settings.Mode == HostMode.Standalone && settings.AuthFile is not null ? SecretHasher.NewToken() : null;
         var workDir = Path.GetFullPath(settings.WorkDir);
         Directory.CreateDirectory(workDir);
 
@@ -119,6 +131,14 @@ internal static class Dcosd
                 if (!Uri.TryCreate(settings.Listen, UriKind.Absolute, out var listen) || listen.Scheme != "http")
                 {
                     throw new FormatException($"--listen '{settings.Listen}' is not an http:// URL");
+                }
+
+                // Authentication is optional only on loopback: whoever reaches the API runs commands on the agents.
+                var internalToken = SecretHasher.NewToken();
+                var auth = settings.AuthFile is null ? null : AuthStore.Load(settings.AuthFile, secret, internalToken);
+                if (auth is null && !SecurityWiring.IsLoopback(listen))
+                {
+                    throw new InvalidOperationException($"refusing to listen on {listen.GetLeftPart(UriPartial.Authority)} without authentication: pass --auth-file FILE (principals with hashed secrets; see README, Security) or listen on 127.0.0.1");
                 }
 
                 registry = await SqliteMasterRegistry.OpenAsync(workDir, static () => Guid.NewGuid().ToString("N")[..12], cancellationToken).ConfigureAwait(false);
@@ -143,8 +163,15 @@ internal static class Dcosd
 
                 // The web dashboard (Blazor Server at /, SignalR hub at /hubs/cluster) calls this process's APIs.
                 builder.WebHost.UseDatacenterOsWebAssets();
-                builder.Services.AddDatacenterOsWeb(new Uri(listen.GetLeftPart(UriPartial.Authority)), Path.Combine(workDir, "web-keys"));
+                if (auth is not null)
+                {
+                    builder.Services.AddSingleton<DatacenterOs.Web.Backend.IDashboardPermissions>(new GrantsDashboardPermissions(auth));
+                }
+
+                builder.Services.AddDatacenterOsWeb(new Uri(listen.GetLeftPart(UriPartial.Authority)), Path.Combine(workDir, "web-keys"), auth is null ? null : internalToken);
+                builder.Services.AddDatacenterOsSecurity(new SecurityOptions { Auth = auth, WritesPerSecond = settings.WriteRateLimit, WriteBurst = Math.Max(1, settings.WriteRateLimit * 4), JobOwner = name => jobs?.OwnerOf(name) });
                 app = builder.Build();
+                app.UseDatacenterOsSecurity();
                 master.MapEndpoints(app);
 
                 // Apps (Marathon /v2) on the same port, subscribed over the in-process transport, state in apps.db.
@@ -190,6 +217,8 @@ internal static class Dcosd
                         DockerEnabled = !string.Equals(settings.DockerEndpoint, "none", StringComparison.OrdinalIgnoreCase),
                         DockerEndpoint = string.Equals(settings.DockerEndpoint, "none", StringComparison.OrdinalIgnoreCase) ? "unix:///var/run/docker.sock" : settings.DockerEndpoint,
                         DockerAllowPrivileged = settings.DockerAllowPrivileged,
+                        TaskUser = settings.TaskUser,
+                        AllowRootTasks = settings.AllowRootTasks,
                     },
                     TimeProvider.System,
                     loggers);

@@ -19,12 +19,17 @@ var haproxyConfig = new Option<string?>("--discovery-haproxy-config") { Descript
 var haproxyBind = new Option<string>("--discovery-haproxy-bind") { Description = "Address the generated HAProxy frontends bind", DefaultValueFactory = _ => "0.0.0.0" };
 var reloadCmd = new Option<string?>("--discovery-reload-cmd") { Description = "Shell command run after each write of the generated configuration, e.g. 'systemctl reload haproxy'" };
 var discoveryUrl = new Option<string?>("--discovery-url") { Description = "Discovery API URL given to instances as DCOS_DISCOVERY_URL (default: the listen URL + /v1/discovery)" };
+var authFile = new Option<string?>("--auth-file") { Description = "Principals, hashed secrets and permissions (JSON or YAML); required unless listening on loopback only" };
+var writeRate = new Option<int>("--write-rate-limit") { Description = "API writes per second per principal when authentication is on (0 = no limit)", DefaultValueFactory = _ => 50 };
+var allowRootTasks = new Option<bool>("--allow-root-tasks") { Description = "Let tasks whose 'user' is root run as root (otherwise they are refused)" };
+var taskUser = new Option<string>("--task-user") { Description = "User tasks run as when they name none and dcosd runs as root", DefaultValueFactory = _ => "nobody" };
 var offerTimeout = new Option<double>("--offer-timeout") { Description = "Seconds before unanswered offers are rescinded (0 = never)", DefaultValueFactory = _ => 60 };
 
 var standalone = new Command("standalone", "Master and one local agent on this machine (the default)")
 {
     listen, workDir, agentPort, resources, attributes, allocationInterval, offerTimeout, simulatedAgents, simulatedResources, dockerEndpoint, dockerPrivileged,
     haproxyConfig, haproxyBind, reloadCmd, discoveryUrl,
+    authFile, writeRate, allowRootTasks, taskUser, secretFile,
 };
 standalone.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
 {
@@ -44,11 +49,16 @@ standalone.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
     DiscoveryHaproxyBind = r.GetValue(haproxyBind)!,
     DiscoveryReloadCommand = r.GetValue(reloadCmd),
     DiscoveryUrl = r.GetValue(discoveryUrl),
+    AuthFile = r.GetValue(authFile),
+    WriteRateLimit = r.GetValue(writeRate),
+    AllowRootTasks = r.GetValue(allowRootTasks),
+    TaskUser = r.GetValue(taskUser)!,
+    SecretFile = r.GetValue(secretFile),
 }, ct));
 
 var master = new Command("master", "A master (frameworks and agents connect to it)")
 {
-    listen, workDir, secretFile, allocationInterval, offerTimeout, haproxyConfig, haproxyBind, reloadCmd, discoveryUrl,
+    listen, workDir, secretFile, allocationInterval, offerTimeout, haproxyConfig, haproxyBind, reloadCmd, discoveryUrl, authFile, writeRate,
 };
 master.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
 {
@@ -62,11 +72,13 @@ master.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
     DiscoveryHaproxyBind = r.GetValue(haproxyBind)!,
     DiscoveryReloadCommand = r.GetValue(reloadCmd),
     DiscoveryUrl = r.GetValue(discoveryUrl),
+    AuthFile = r.GetValue(authFile),
+    WriteRateLimit = r.GetValue(writeRate),
 }, ct));
 
 var agent = new Command("agent", "An agent that runs tasks for a master")
 {
-    masters, workDir, agentPort, resources, attributes, hostname, advertiseIp, secretFile, dockerEndpoint, dockerPrivileged,
+    masters, workDir, agentPort, resources, attributes, hostname, advertiseIp, secretFile, dockerEndpoint, dockerPrivileged, allowRootTasks, taskUser,
 };
 agent.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
 {
@@ -81,11 +93,20 @@ agent.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
     SecretFile = r.GetValue(secretFile),
     DockerEndpoint = r.GetValue(dockerEndpoint)!,
     DockerAllowPrivileged = r.GetValue(dockerPrivileged),
+    AllowRootTasks = r.GetValue(allowRootTasks),
+    TaskUser = r.GetValue(taskUser)!,
 }, ct));
+
+var tokenFlag = new Option<bool>("--token") { Description = "Make a random bearer token and print it with its hash" };
+var hashSecret = new Command("hash-secret", "Hash a secret read from stdin (one line) for an auth file's secretHash, or make a token for tokenHashes")
+{
+    tokenFlag,
+};
+hashSecret.SetAction(r => DatacenterOs.Host.HashSecretCommand.Run(r.GetValue(tokenFlag), Console.In, Console.Out, Console.Error));
 
 var root = new RootCommand("dcosd: the DatacenterOs daemon. Without a command it runs 'standalone'.")
 {
-    standalone, master, agent,
+    standalone, master, agent, hashSecret,
 };
 var arguments = args.Length == 0 || args[0].StartsWith('-') && args[0] is not "-h" and not "--help" and not "--version" ? ["standalone", .. args] : args;
 return await root.Parse(arguments).InvokeAsync();

@@ -15,7 +15,9 @@ public sealed class JobsRestartTests
         var workDir = Directory.CreateTempSubdirectory("dcos-e2e-jobs-").FullName;
         var log = Path.Combine(workDir, "runs.log");
         var gate = Path.Combine(workDir, "b.gate");
-        await using var dcosd = new DcosdProcess(Path.Combine(workDir, "state"), "[33000-33100]");
+        // The jobs append to a log in the test's own (owner-only) temporary directory: they run as the test's user,
+        // not as dcosd's default task user.
+        await using var dcosd = new DcosdProcess(Path.Combine(workDir, "state"), "[33000-33100]", "--task-user", "root", "--allow-root-tasks");
         await dcosd.StartAsync();
 
         // A is scheduled a few seconds from now on the real clock; B waits for a gate file, so dcosd is restarted while

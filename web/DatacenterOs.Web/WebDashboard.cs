@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace DatacenterOs.Web;
 
@@ -16,9 +17,10 @@ public static class WebDashboard
     /// Adds the dashboard's services. <paramref name="masterUrl"/> is where this process's APIs answer
     /// (<c>http://127.0.0.1:5050</c>; a wildcard listen address is reached over loopback). With
     /// <paramref name="keysDirectory"/>, the keys that protect the forms' antiforgery tokens are kept there, so pages
-    /// opened before a restart of dcosd still submit.
+    /// opened before a restart of dcosd still submit. With authentication on, the dashboard calls the APIs as the
+    /// signed-in user (its credentials are forwarded) and reads in the background with <paramref name="backgroundToken"/>.
     /// </summary>
-    public static IServiceCollection AddDatacenterOsWeb(this IServiceCollection services, Uri masterUrl, string? keysDirectory = null)
+    public static IServiceCollection AddDatacenterOsWeb(this IServiceCollection services, Uri masterUrl, string? keysDirectory = null, string? backgroundToken = null)
     {
         ArgumentNullException.ThrowIfNull(masterUrl);
         if (keysDirectory is not null)
@@ -32,7 +34,13 @@ public static class WebDashboard
         services.AddRazorComponents();
         services.AddSignalR();
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(_ => new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) });
+        services.AddHttpContextAccessor();
+        services.TryAddSingleton<IDashboardPermissions, AllowAllPermissions>();
+        services.AddSingleton(sp => new HttpClient(new ForwardCredentialsHandler(sp.GetRequiredService<IHttpContextAccessor>(), baseUrl, backgroundToken)
+        {
+            InnerHandler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) },
+        })
+        { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) });
         services.AddSingleton<HttpBackends>();
         services.AddSingleton<IClusterBackend>(sp => sp.GetRequiredService<HttpBackends>());
         services.AddSingleton<IAppsBackend>(sp => sp.GetRequiredService<HttpBackends>());

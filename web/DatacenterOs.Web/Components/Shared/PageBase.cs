@@ -19,6 +19,18 @@ public abstract class PageBase : ComponentBase
     [CascadingParameter]
     public HttpContext? HttpContext { get; set; }
 
+    /// <summary>True when the user may change the app <paramref name="appId"/> (scale, restart, destroy, kill).</summary>
+    protected bool MayChangeApp(string appId) => Permissions?.MayChangeApp(HttpContext, appId) ?? true;
+
+    /// <summary>What the signed-in user may change; null (everything) when rendered outside HTTP or without a host policy.</summary>
+    private IDashboardPermissions? Permissions => HttpContext?.RequestServices.GetService(typeof(IDashboardPermissions)) as IDashboardPermissions;
+
+    /// <summary>True when the user may change a job of <paramref name="owner"/>.</summary>
+    protected bool MayChangeJob(string? owner) => Permissions?.MayChangeJob(HttpContext, owner) ?? true;
+
+    /// <summary>True when the user holds <c>operator</c>.</summary>
+    protected bool MayOperate => Permissions?.MayOperate(HttpContext) ?? true;
+
     /// <summary>Live topics the page shows (<c>cluster</c>, <c>apps</c>, <c>deployments</c>, <c>jobs</c>), space-separated.</summary>
     protected abstract string Topics { get; }
 
