@@ -28,7 +28,7 @@ internal static class AppsBenchmark
     {
         var root = Directory.CreateTempSubdirectory("dcos-apps-bench-").FullName;
         using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
-        using var registry = await SqliteMasterRegistry.OpenAsync(Path.Combine(root, "master"), () => "bench-" + Guid.NewGuid().ToString("N")[..8], cancellationToken).ConfigureAwait(false);
+        using var registry = await SqlMasterRegistry.OpenAsync(Path.Combine(root, "master"), () => "bench-" + Guid.NewGuid().ToString("N")[..8], cancellationToken).ConfigureAwait(false);
         var master = await MasterRuntime.StartAsync(new MasterOptions { WorkDir = Path.Combine(root, "master"), AllocationInterval = TimeSpan.FromMilliseconds(200) }, registry, TimeProvider.System, loggers, cancellationToken).ConfigureAwait(false);
         using var store = await AppsStore.OpenAsync(Path.Combine(root, "apps.db"), null, cancellationToken).ConfigureAwait(false);
         var service = new AppsService(AppsService.ConnectOver(master.InProcessTransport), new AppsOptions(), TimeProvider.System, store: store);
