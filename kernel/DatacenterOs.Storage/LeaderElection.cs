@@ -239,15 +239,7 @@ public sealed partial class LeaderElection : IAsyncDisposable
         if (Current is { } current)
         {
             StepDown(current, "stopping");
-            try
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await ReleaseAsync(current.Epoch, timeout.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is DbException or OperationCanceledException or InvalidOperationException)
-            {
-                LogReleaseFailed(e.Message);
-            }
+            await TryReleaseAsync(current.Epoch).ConfigureAwait(false);
         }
 
         _stop.Dispose();
@@ -263,9 +255,15 @@ public sealed partial class LeaderElection : IAsyncDisposable
                 if (epoch is { } won)
                 {
                     await LeadAsync(won, stop).ConfigureAwait(false);
+                    if (stop.IsCancellationRequested)
+                    {
+                        return;
+                    }
 
-                    // Stepped down: give the others one lease duration to take over before campaigning again.
-                    await Task.Delay(_options.LeaseDuration, _time, stop).ConfigureAwait(false);
+                    // Stepped down: hand the lease over if the database still answers (a fresh connection), and give
+                    // the others two lease durations to take over before campaigning again.
+                    await TryReleaseAsync(won).ConfigureAwait(false);
+                    await Task.Delay(_options.LeaseDuration * 2, _time, stop).ConfigureAwait(false);
                     continue;
                 }
             }
@@ -287,6 +285,19 @@ public sealed partial class LeaderElection : IAsyncDisposable
             {
                 return;
             }
+        }
+    }
+
+    private async Task TryReleaseAsync(long epoch)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(_options.LeaseDuration, _time);
+            await ReleaseAsync(epoch, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DbException or OperationCanceledException or InvalidOperationException or TimeoutException or IOException)
+        {
+            LogReleaseFailed(e.Message);
         }
     }
 
