@@ -7,8 +7,8 @@ namespace DatacenterOs.Storage;
 
 /// <summary>
 /// Leader election of the masters of a cluster in PostgreSQL: one lease row (<c>dcos_election.leader_lease</c>) holding
-/// the leader's candidate id, its advertised URL, a monotonically increasing <b>epoch</b> and the instant the lease
-/// expires. A candidate takes the lease when it is free or expired (epoch + 1); the leader renews it every
+/// the leader's candidate id, its advertised URL, a monotonically increasing <b>epoch</b>, the instant the term began
+/// (<c>acquired_at</c>) and the instant the lease expires. A candidate takes the lease when it is free or expired (epoch + 1); the leader renews it every
 /// <see cref="LeaderElectionOptions.RenewInterval"/>; a renewal that fails, finds another holder, or does not finish
 /// before the lease runs out (measured on this process's clock from the start of the last good renewal) makes the
 /// leader step down at once (<see cref="Leadership.Lost"/> is cancelled). <see cref="Fence"/> makes every write of
@@ -35,6 +35,9 @@ public sealed partial class LeaderElection : IAsyncDisposable
                 epoch      BIGINT NOT NULL,
                 expires_at TEXT NOT NULL
             );
+            """),
+        new(2, "when the current term began", """
+            ALTER TABLE leader_lease ADD COLUMN acquired_at TEXT NULL;
             """),
     ];
 
@@ -159,9 +162,10 @@ public sealed partial class LeaderElection : IAsyncDisposable
             var epoch = (current?.Epoch ?? 0) + 1;
             var expires = now + _options.LeaseDuration;
             using var write = SqlDatabase.Command(connection, transaction, """
-                INSERT INTO leader_lease (id, holder, address, epoch, expires_at) VALUES (1, @holder, @address, @epoch, @expires)
-                ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, address = excluded.address, epoch = excluded.epoch, expires_at = excluded.expires_at;
-                """, ("@holder", CandidateId), ("@address", Address), ("@epoch", epoch), ("@expires", StorageTime.ToText(expires)));
+                INSERT INTO leader_lease (id, holder, address, epoch, expires_at, acquired_at) VALUES (1, @holder, @address, @epoch, @expires, @acquired)
+                ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, address = excluded.address, epoch = excluded.epoch,
+                    expires_at = excluded.expires_at, acquired_at = excluded.acquired_at;
+                """, ("@holder", CandidateId), ("@address", Address), ("@epoch", epoch), ("@expires", StorageTime.ToText(expires)), ("@acquired", StorageTime.ToText(now)));
             await write.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             _leader = new LeaderInfo(CandidateId, Address, epoch, expires);
             return epoch;
