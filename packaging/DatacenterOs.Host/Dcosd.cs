@@ -336,19 +336,17 @@ internal static class Dcosd
 
     /// <summary>
     /// Takes an exclusive lock on <c>master.lock</c> in the work dir (flock via <see cref="FileShare.None"/>), released
-    /// when the process ends, however it ends.
+    /// when the process ends, however it ends; the holder's pid goes to <c>master.pid</c> for the refusal message.
     /// </summary>
     /// <exception cref="InvalidOperationException">Another process holds it (one readable line).</exception>
     private static FileStream LockWorkDir(string workDir)
     {
         var path = Path.Combine(workDir, "master.lock");
+        var pidPath = Path.Combine(workDir, "master.pid");
         try
         {
             var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            stream.SetLength(0);
-            var pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n");
-            stream.Write(pid);
-            stream.Flush();
+            File.WriteAllText(pidPath, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n");
             return stream;
         }
         catch (IOException)
@@ -356,7 +354,7 @@ internal static class Dcosd
             var holder = "";
             try
             {
-                holder = File.ReadAllText(path).Trim();
+                holder = File.ReadAllText(pidPath).Trim();
             }
             catch (IOException)
             {

@@ -170,7 +170,65 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Equal(3, Pids(_marker + "1").Count);
     }
 
-    private async Task StartClusterAsync()
+    [PostgresFact]
+    public async Task An_agent_killed_with_kill_9_has_its_tasks_adopted_when_back_in_time_and_replaced_elsewhere_when_not()
+    {
+        // One master is enough here; agents get 15 s to come back before their tasks become unreachable.
+        await StartClusterAsync(masters: 1, "--agent-reregister-timeout", "15");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var (status, body) = await SendAsync(http, HttpMethod.Post, "/v2/apps", $$$"""
+            {"id":"/svc","cmd":"exec {{{_marker}}}1","cpus":0.1,"mem":16,"instances":1,
+             "unreachableStrategy":{"inactiveAfterSeconds":0,"expungeAfterSeconds":0}}
+            """);
+        Assert.True(status == 201, $"POST app: {status} {body}");
+        await WaitForAppAsync(http, "1", instances: 1);
+        var (taskId, agentId) = await SingleTaskAsync(http);
+        var host = await AgentNodeAsync(http, agentId);
+        var pid = Assert.Single(Pids(_marker + "1"));
+
+        // Back before the timeout: the agent re-registers with its running task, which is adopted; nothing relaunched.
+        await host.KillAsync();
+        await host.StartAsync();
+        await DcosdProcess.WaitUntilAsync(async () => await ActiveAgentsAsync(http) == 2 && host.Output.Any(l => l.Contains("Subscribed to master", StringComparison.Ordinal)), "the agent to come back", 60);
+        await WaitForAppAsync(http, "1", instances: 1);
+        Assert.Equal((taskId, agentId), await SingleTaskAsync(http));
+        Assert.Equal([pid], Pids(_marker + "1"));
+
+        // Gone for good: after 15 s its task is unreachable and a replacement runs on the other agent.
+        var killedAt = DateTimeOffset.UtcNow;
+        await host.KillAsync();
+        await DcosdProcess.WaitUntilAsync(async () =>
+        {
+            var (s, b) = await SendAsync(http, HttpMethod.Get, "/v2/apps/svc");
+            return s == 200 && JsonNode.Parse(b)!["app"]!["tasks"]!.AsArray().Any(t => (string?)t!["slaveId"] != agentId && (string?)t["state"] == "TASK_RUNNING");
+        }, "a replacement on the other agent", 120);
+        output.WriteLine($"replacement running {(DateTimeOffset.UtcNow - killedAt).TotalSeconds:F1} s after the agent was killed");
+        Assert.Equal(1, await ActiveAgentsAsync(http));
+        Assert.Contains(_masters[0].Output, l => l.Contains("marking it unreachable", StringComparison.Ordinal));
+        Assert.Equal(2, Pids(_marker + "1").Count); // the orphan of the dead agent (nobody to kill it) and the replacement
+    }
+
+    private async Task<(string TaskId, string AgentId)> SingleTaskAsync(HttpClient http)
+    {
+        var (_, body) = await SendAsync(http, HttpMethod.Get, "/v2/apps/svc");
+        var task = Assert.Single(JsonNode.Parse(body)!["app"]!["tasks"]!.AsArray())!;
+        return ((string)task["id"]!, (string)task["slaveId"]!);
+    }
+
+    private async Task<DcosdNode> AgentNodeAsync(HttpClient http, string agentId)
+    {
+        var (_, state) = await SendAsync(http, HttpMethod.Get, "/master/state");
+        var port = JsonNode.Parse(state)!["slaves"]!.AsArray().Single(a => (string?)a!["id"] == agentId)!["port"]!.GetValue<int>();
+        return _agents.Single(a => a.Port == port);
+    }
+
+    private async Task<int> ActiveAgentsAsync(HttpClient http)
+    {
+        var (status, state) = await SendAsync(http, HttpMethod.Get, "/master/state");
+        return status == 200 ? JsonNode.Parse(state)?["activated_slaves"]?.GetValue<int>() ?? 0 : 0;
+    }
+
+    private async Task StartClusterAsync(int masters = 3, params string[] masterArgs)
     {
         if (PostgresTestDatabase.Unavailable is { } reason)
         {
@@ -178,9 +236,9 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         }
 
         _postgres = await PostgresTestDatabase.CreateAsync();
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < masters; i++)
         {
-            _masters.Add(DcosdNode.Master(Path.Combine(_root, "m" + i), _postgres.Url));
+            _masters.Add(DcosdNode.Master(Path.Combine(_root, "m" + i), _postgres.Url, masterArgs));
         }
 
         // The first master comes up alone (it creates the schemas and leads); the others join as standbys.
