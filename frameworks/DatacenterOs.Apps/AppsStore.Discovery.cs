@@ -33,22 +33,22 @@ public sealed partial class AppsStore
             return rows;
         }, cancellationToken);
 
-    private static async Task SaveDiscoveryAsync(SqliteStatementBatch statements, StoreChanges changes, CancellationToken cancellationToken)
+    private static async Task SaveDiscoveryAsync(StatementBatch statements, StoreChanges changes, CancellationToken cancellationToken)
     {
         foreach (var taskId in changes.DeletedDiscovery.Concat(changes.DeletedInstances))
         {
-            await statements.ExecAsync("DELETE FROM instance_discovery WHERE task_id = $id", cancellationToken, ("$id", taskId)).ConfigureAwait(false);
+            await statements.ExecAsync("DELETE FROM instance_discovery WHERE task_id = @id", cancellationToken, ("@id", taskId)).ConfigureAwait(false);
         }
 
         foreach (var row in changes.Discovery)
         {
             await statements.ExecAsync(
-                "INSERT INTO instance_discovery (task_id, app_id, model_state, data) VALUES ($id, $a, $s, $d) ON CONFLICT (task_id) DO UPDATE SET model_state = excluded.model_state, data = excluded.data",
+                "INSERT INTO instance_discovery (task_id, app_id, model_state, data) VALUES (@id, @a, @s, @d) ON CONFLICT (task_id) DO UPDATE SET model_state = excluded.model_state, data = excluded.data",
                 cancellationToken,
-                ("$id", row.TaskId),
-                ("$a", row.AppId),
-                ("$s", (object?)row.ModelState ?? DBNull.Value),
-                ("$d", JsonSerializer.Serialize(row, Json))).ConfigureAwait(false);
+                ("@id", row.TaskId),
+                ("@a", row.AppId),
+                ("@s", (object?)row.ModelState ?? DBNull.Value),
+                ("@d", JsonSerializer.Serialize(row, Json))).ConfigureAwait(false);
         }
     }
 }

@@ -1,12 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DatacenterOs.Storage;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 
 namespace DatacenterOs.Apps;
 
 /// <summary>
-/// The Apps framework's persistent state in its own SQLite file (default <c>./.dcos/apps.db</c>): the framework id,
+/// The Apps framework's persistent state in its own SQLite file (default <c>./.dcos/apps.db</c>) or PostgreSQL schema (<c>dcos_apps</c>): the framework id,
 /// the apps (definition, versions, launch backoff, last failure), a bounded history of app versions, the running
 /// deployments with the step they reached, and every instance (task id, app, configuration version, agent, ports,
 /// last state). Written in one transaction per change before the scheduler acts on it, so a restarted
@@ -52,12 +53,15 @@ public sealed partial class AppsStore : IDisposable
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    private readonly SqliteDatabase _database;
+    private readonly SqlDatabase _database;
 
-    private AppsStore(SqliteDatabase database) => _database = database;
+    private AppsStore(SqlDatabase database) => _database = database;
 
-    /// <summary>Absolute path of the database file.</summary>
-    public string FilePath => _database.FilePath;
+    /// <summary>Where the data lives: the file path (SQLite) or <c>host:port/database (schema dcos_apps)</c>.</summary>
+    public string FilePath => _database.Location;
+
+    /// <summary>The underlying database (to set a leader's write fence).</summary>
+    public SqlDatabase Database => _database;
 
     /// <summary>How many versions of each app are kept (Marathon keeps 50 by default, <c>--max_versions</c>).</summary>
     public int MaxVersionsPerApp { get; init; } = 50;
@@ -72,6 +76,17 @@ public sealed partial class AppsStore : IDisposable
     {
         var database = await SqliteDatabase.OpenAsync(path, Migrations, options, cancellationToken).ConfigureAwait(false);
         return new AppsStore(database);
+    }
+
+    /// <summary>Opens (creating and migrating) the store <c>apps</c> at <paramref name="location"/>: <c>apps.db</c> or the PostgreSQL schema <c>dcos_apps</c>.</summary>
+    /// <param name="location">Where the process keeps its stores.</param>
+    /// <param name="cancellationToken">Cancels opening.</param>
+    /// <exception cref="DbException">The database cannot be opened or migrated.</exception>
+    /// <exception cref="InvalidOperationException">The schema is newer than this build.</exception>
+    public static async Task<AppsStore> OpenAsync(StoreLocation location, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        return new AppsStore(await location.OpenAsync("apps", Migrations, null, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Releases the file's pooled connections.</summary>
@@ -91,11 +106,9 @@ public sealed partial class AppsStore : IDisposable
             }
 
             var apps = new List<StoredApp>();
-            var command = connection.CreateCommand();
+            var command = SqlDatabase.Command(connection, transaction, "SELECT definition, applied, data FROM apps ORDER BY id");
             await using (command.ConfigureAwait(false))
             {
-                command.Transaction = transaction;
-                command.CommandText = "SELECT definition, applied, data FROM apps ORDER BY id";
                 var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (reader.ConfigureAwait(false))
                 {
@@ -127,7 +140,7 @@ public sealed partial class AppsStore : IDisposable
         _database.ReadAsync(async (connection, transaction) =>
         {
             var versions = new List<string>();
-            await foreach (var (version, _) in ReadPairsAsync(connection, transaction, "SELECT version, '' FROM app_versions WHERE app_id = $id ORDER BY version DESC", cancellationToken, ("$id", appId)).ConfigureAwait(false))
+            await foreach (var (version, _) in ReadPairsAsync(connection, transaction, "SELECT version, '' FROM app_versions WHERE app_id = @id ORDER BY version DESC", cancellationToken, ("@id", appId)).ConfigureAwait(false))
             {
                 versions.Add(version);
             }
@@ -139,7 +152,7 @@ public sealed partial class AppsStore : IDisposable
     internal Task<string?> ReadVersionAsync(string appId, string version, CancellationToken cancellationToken) =>
         _database.ReadAsync(async (connection, transaction) =>
         {
-            await foreach (var (_, definition) in ReadPairsAsync(connection, transaction, "SELECT version, definition FROM app_versions WHERE app_id = $id AND version = $v", cancellationToken, ("$id", appId), ("$v", version)).ConfigureAwait(false))
+            await foreach (var (_, definition) in ReadPairsAsync(connection, transaction, "SELECT version, definition FROM app_versions WHERE app_id = @id AND version = @v", cancellationToken, ("@id", appId), ("@v", version)).ConfigureAwait(false))
             {
                 return definition;
             }
@@ -151,75 +164,67 @@ public sealed partial class AppsStore : IDisposable
     internal Task SaveAsync(StoreChanges changes, CancellationToken cancellationToken) =>
         _database.WriteAsync(async (connection, transaction) =>
         {
-            var statements = new SqliteStatementBatch(connection, transaction);
+            var statements = new StatementBatch(connection, transaction);
             await using var disposeStatements = statements.ConfigureAwait(false);
             if (changes.FrameworkId is { } frameworkId)
             {
-                await statements.ExecAsync("INSERT INTO apps_meta (name, value) VALUES ('framework_id', $v) ON CONFLICT (name) DO UPDATE SET value = excluded.value", cancellationToken, ("$v", frameworkId)).ConfigureAwait(false);
+                await statements.ExecAsync("INSERT INTO apps_meta (name, value) VALUES ('framework_id', @v) ON CONFLICT (name) DO UPDATE SET value = excluded.value", cancellationToken, ("@v", frameworkId)).ConfigureAwait(false);
             }
 
             foreach (var id in changes.DeletedApps)
             {
-                await statements.ExecAsync("DELETE FROM apps WHERE id = $id", cancellationToken, ("$id", id)).ConfigureAwait(false);
-                await statements.ExecAsync("DELETE FROM app_versions WHERE app_id = $id", cancellationToken, ("$id", id)).ConfigureAwait(false);
+                await statements.ExecAsync("DELETE FROM apps WHERE id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false);
+                await statements.ExecAsync("DELETE FROM app_versions WHERE app_id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false);
             }
 
             foreach (var app in changes.Apps)
             {
                 await statements.ExecAsync(
-                    "INSERT INTO apps (id, definition, applied, data) VALUES ($id, $def, $applied, $d) ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, applied = excluded.applied, data = excluded.data",
+                    "INSERT INTO apps (id, definition, applied, data) VALUES (@id, @def, @applied, @d) ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, applied = excluded.applied, data = excluded.data",
                     cancellationToken,
-                    ("$id", app.Id),
-                    ("$def", app.Definition),
-                    ("$applied", (object?)app.AppliedDefinition ?? DBNull.Value),
-                    ("$d", JsonSerializer.Serialize(app with { Definition = "", AppliedDefinition = null }, Json))).ConfigureAwait(false);
+                    ("@id", app.Id),
+                    ("@def", app.Definition),
+                    ("@applied", (object?)app.AppliedDefinition ?? DBNull.Value),
+                    ("@d", JsonSerializer.Serialize(app with { Definition = "", AppliedDefinition = null }, Json))).ConfigureAwait(false);
             }
 
             foreach (var (appId, version, definition) in changes.Versions)
             {
-                await statements.ExecAsync("INSERT INTO app_versions (app_id, version, definition) VALUES ($id, $v, $d) ON CONFLICT (app_id, version) DO NOTHING", cancellationToken, ("$id", appId), ("$v", version), ("$d", definition)).ConfigureAwait(false);
-                await statements.ExecAsync("DELETE FROM app_versions WHERE app_id = $id AND version NOT IN (SELECT version FROM app_versions WHERE app_id = $id ORDER BY version DESC LIMIT $n)", cancellationToken, ("$id", appId), ("$n", MaxVersionsPerApp)).ConfigureAwait(false);
+                await statements.ExecAsync("INSERT INTO app_versions (app_id, version, definition) VALUES (@id, @v, @d) ON CONFLICT (app_id, version) DO NOTHING", cancellationToken, ("@id", appId), ("@v", version), ("@d", definition)).ConfigureAwait(false);
+                await statements.ExecAsync("DELETE FROM app_versions WHERE app_id = @id AND version NOT IN (SELECT version FROM app_versions WHERE app_id = @id ORDER BY version DESC LIMIT @n)", cancellationToken, ("@id", appId), ("@n", MaxVersionsPerApp)).ConfigureAwait(false);
             }
 
             foreach (var taskId in changes.DeletedInstances)
             {
-                await statements.ExecAsync("DELETE FROM instances WHERE task_id = $id", cancellationToken, ("$id", taskId)).ConfigureAwait(false);
+                await statements.ExecAsync("DELETE FROM instances WHERE task_id = @id", cancellationToken, ("@id", taskId)).ConfigureAwait(false);
             }
 
             foreach (var instance in changes.Instances)
             {
-                await statements.ExecAsync("INSERT INTO instances (task_id, app_id, data) VALUES ($id, $a, $d) ON CONFLICT (task_id) DO UPDATE SET data = excluded.data", cancellationToken, ("$id", instance.TaskId), ("$a", instance.AppId), ("$d", JsonSerializer.Serialize(instance, Json))).ConfigureAwait(false);
+                await statements.ExecAsync("INSERT INTO instances (task_id, app_id, data) VALUES (@id, @a, @d) ON CONFLICT (task_id) DO UPDATE SET data = excluded.data", cancellationToken, ("@id", instance.TaskId), ("@a", instance.AppId), ("@d", JsonSerializer.Serialize(instance, Json))).ConfigureAwait(false);
             }
 
             foreach (var id in changes.DeletedDeployments)
             {
-                await statements.ExecAsync("DELETE FROM deployments WHERE id = $id", cancellationToken, ("$id", id)).ConfigureAwait(false);
+                await statements.ExecAsync("DELETE FROM deployments WHERE id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false);
             }
 
             await SaveDiscoveryAsync(statements, changes, cancellationToken).ConfigureAwait(false);
             foreach (var deployment in changes.Deployments)
             {
-                await statements.ExecAsync("INSERT INTO deployments (id, data) VALUES ($id, $d) ON CONFLICT (id) DO UPDATE SET data = excluded.data", cancellationToken, ("$id", deployment.Id), ("$d", JsonSerializer.Serialize(deployment, Json))).ConfigureAwait(false);
+                await statements.ExecAsync("INSERT INTO deployments (id, data) VALUES (@id, @d) ON CONFLICT (id) DO UPDATE SET data = excluded.data", cancellationToken, ("@id", deployment.Id), ("@d", JsonSerializer.Serialize(deployment, Json))).ConfigureAwait(false);
             }
         }, cancellationToken);
 
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql, (string Name, object Value)[] parameters)
+    private static DbCommand Command(DbConnection connection, DbTransaction transaction, string sql, (string Name, object Value)[] parameters)
     {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        return command;
+        return SqlDatabase.Command(connection, transaction, sql, [.. parameters.Select(p => (p.Name, (object?)p.Value))]);
     }
 
 
     private static async IAsyncEnumerable<(string First, string Second)> ReadPairsAsync(
-        SqliteConnection connection,
-        SqliteTransaction transaction,
+        DbConnection connection,
+        DbTransaction transaction,
         string sql,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken,
         params (string Name, object Value)[] parameters)

@@ -93,7 +93,7 @@ public sealed partial class JobsService : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _store = store;
         _frameworkId = _options.FrameworkId;
-        _wakeUps = store is not null && _options.UseQuartz ? new QuartzWakeUps(store.ConnectionString, _time) : new TimerWakeUps(_time);
+        _wakeUps = store is not null && _options.UseQuartz ? new QuartzWakeUps(store.ConnectionString, _time, store.Engine == Storage.SqlEngine.Postgres) : new TimerWakeUps(_time);
     }
 
     /// <summary>The framework id the master assigned, once subscribed.</summary>

@@ -1,12 +1,13 @@
 using System.Globalization;
 using DatacenterOs.Jobs.Core;
 using DatacenterOs.Storage;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 
 namespace DatacenterOs.Jobs;
 
 /// <summary>
-/// The Jobs framework's persistent state in its own SQLite file (default <c>./.dcos/jobs.db</c>): the framework id and
+/// The Jobs framework's persistent state in its own SQLite file (default <c>./.dcos/jobs.db</c>) or PostgreSQL schema (<c>dcos_jobs</c>): the framework id and
 /// the instant of the last trigger evaluation (<c>jobs_meta</c>), the jobs as Chronos JSON (<c>jobs</c>), every run
 /// attempt as a row (<c>job_runs</c>: job, scheduled instant, deterministic run id, attempt, DAG run, state, exit code,
 /// reason, created/start/running/end instants, agent, task id, arguments, stdout tail) and the trigger cursors
@@ -64,15 +65,21 @@ public sealed class JobsStore : IDisposable
     private const string RunColumns =
         "run_id, job_name, dag_run_id, root_job, scheduled_for, attempt, run_trigger, state, created_at, not_before, started_at, running_at, finished_at, exit_code, agent_id, task_id, reason, arguments, stdout";
 
-    private readonly SqliteDatabase _database;
+    private readonly SqlDatabase _database;
 
-    private JobsStore(SqliteDatabase database) => _database = database;
+    private JobsStore(SqlDatabase database) => _database = database;
 
-    /// <summary>Absolute path of the database file.</summary>
-    public string FilePath => _database.FilePath;
+    /// <summary>Where the data lives: the file path (SQLite) or <c>host:port/database (schema dcos_jobs)</c>.</summary>
+    public string FilePath => _database.Location;
 
-    /// <summary>ADO.NET connection string of the file (for Quartz's AdoJobStore in the same database).</summary>
-    public string ConnectionString => new SqliteConnectionStringBuilder { DataSource = FilePath, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
+    /// <summary>ADO.NET connection string of the database (for Quartz's AdoJobStore next to the jobs tables).</summary>
+    public string ConnectionString => _database.ConnectionString;
+
+    /// <summary>The engine: Quartz runs clustered on PostgreSQL.</summary>
+    public SqlEngine Engine => _database.Engine;
+
+    /// <summary>The underlying database (to set a leader's write fence).</summary>
+    public SqlDatabase Database => _database;
 
     /// <summary>Finished runs kept per job; older finished rows are deleted (Metronome keeps 1000).</summary>
     public int MaxRunsPerJob { get; init; } = 1000;
@@ -87,6 +94,17 @@ public sealed class JobsStore : IDisposable
     {
         var database = await SqliteDatabase.OpenAsync(path, Migrations, options, cancellationToken).ConfigureAwait(false);
         return new JobsStore(database);
+    }
+
+    /// <summary>Opens (creating and migrating) the store <c>jobs</c> at <paramref name="location"/>: <c>jobs.db</c> or the PostgreSQL schema <c>dcos_jobs</c>.</summary>
+    /// <param name="location">Where the process keeps its stores.</param>
+    /// <param name="cancellationToken">Cancels opening.</param>
+    /// <exception cref="DbException">The database cannot be opened or migrated.</exception>
+    /// <exception cref="InvalidOperationException">The schema is newer than this build.</exception>
+    public static async Task<JobsStore> OpenAsync(StoreLocation location, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        return new JobsStore(await location.OpenAsync("jobs", Migrations, null, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Releases the file's pooled connections.</summary>
@@ -122,9 +140,9 @@ public sealed class JobsStore : IDisposable
                 SELECT {RunColumns} FROM job_runs
                 WHERE state IN ('pending', 'running')
                    OR dag_run_id IN (SELECT dag_run_id FROM job_runs WHERE state IN ('pending', 'running'))
-                   OR run_id IN (SELECT run_id FROM (SELECT run_id, ROW_NUMBER() OVER (PARTITION BY job_name ORDER BY created_at DESC, run_id DESC) AS n FROM job_runs) WHERE n <= $n)
+                   OR run_id IN (SELECT run_id FROM (SELECT run_id, ROW_NUMBER() OVER (PARTITION BY job_name ORDER BY created_at DESC, run_id DESC) AS n FROM job_runs) AS ranked WHERE n <= @n)
                 """;
-            await foreach (var row in QueryAsync(connection, transaction, sql, cancellationToken, ("$n", runsPerJob)).ConfigureAwait(false))
+            await foreach (var row in QueryAsync(connection, transaction, sql, cancellationToken, ("@n", runsPerJob)).ConfigureAwait(false))
             {
                 runs.Add(ReadRun(row));
             }
@@ -142,7 +160,7 @@ public sealed class JobsStore : IDisposable
         _database.ReadAsync(async (connection, transaction) =>
         {
             var runs = new List<StoredRun>();
-            await foreach (var row in QueryAsync(connection, transaction, $"SELECT {RunColumns} FROM job_runs WHERE job_name = $j ORDER BY created_at DESC, run_id DESC LIMIT $n", cancellationToken, ("$j", jobName), ("$n", limit)).ConfigureAwait(false))
+            await foreach (var row in QueryAsync(connection, transaction, $"SELECT {RunColumns} FROM job_runs WHERE job_name = @j ORDER BY created_at DESC, run_id DESC LIMIT @n", cancellationToken, ("@j", jobName), ("@n", limit)).ConfigureAwait(false))
             {
                 runs.Add(ReadRun(row));
             }
@@ -154,21 +172,21 @@ public sealed class JobsStore : IDisposable
     internal Task SaveAsync(JobsStoreChanges changes, CancellationToken cancellationToken) =>
         _database.WriteAsync(async (connection, transaction) =>
         {
-            var statements = new SqliteStatementBatch(connection, transaction);
+            var statements = new StatementBatch(connection, transaction);
             await using var disposeStatements = statements.ConfigureAwait(false);
             foreach (var (name, value) in changes.Meta)
             {
-                await statements.ExecAsync("INSERT INTO jobs_meta (name, value) VALUES ($n, $v) ON CONFLICT (name) DO UPDATE SET value = excluded.value", cancellationToken, ("$n", name), ("$v", value)).ConfigureAwait(false);
+                await statements.ExecAsync("INSERT INTO jobs_meta (name, value) VALUES (@n, @v) ON CONFLICT (name) DO UPDATE SET value = excluded.value", cancellationToken, ("@n", name), ("@v", value)).ConfigureAwait(false);
             }
 
             foreach (var name in changes.DeletedJobs)
             {
-                await statements.ExecAsync("DELETE FROM jobs WHERE name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
+                await statements.ExecAsync("DELETE FROM jobs WHERE name = @n", cancellationToken, ("@n", name)).ConfigureAwait(false);
             }
 
             foreach (var (name, definition) in changes.Jobs)
             {
-                await statements.ExecAsync("INSERT INTO jobs (name, definition) VALUES ($n, $d) ON CONFLICT (name) DO UPDATE SET definition = excluded.definition", cancellationToken, ("$n", name), ("$d", definition)).ConfigureAwait(false);
+                await statements.ExecAsync("INSERT INTO jobs (name, definition) VALUES (@n, @d) ON CONFLICT (name) DO UPDATE SET definition = excluded.definition", cancellationToken, ("@n", name), ("@d", definition)).ConfigureAwait(false);
             }
 
             foreach (var run in changes.Runs)
@@ -178,58 +196,58 @@ public sealed class JobsStore : IDisposable
 
             foreach (var name in changes.DeletedCursors)
             {
-                await statements.ExecAsync("DELETE FROM job_cursors WHERE job_name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
+                await statements.ExecAsync("DELETE FROM job_cursors WHERE job_name = @n", cancellationToken, ("@n", name)).ConfigureAwait(false);
             }
 
             foreach (var (name, cursor) in changes.Cursors)
             {
-                await statements.ExecAsync("INSERT INTO job_cursors (job_name, at, basis) VALUES ($n, $a, $b) ON CONFLICT (job_name) DO UPDATE SET at = excluded.at, basis = excluded.basis", cancellationToken, ("$n", name), ("$a", FormatInstant(cursor.At)), ("$b", cursor.Basis)).ConfigureAwait(false);
+                await statements.ExecAsync("INSERT INTO job_cursors (job_name, at, basis) VALUES (@n, @a, @b) ON CONFLICT (job_name) DO UPDATE SET at = excluded.at, basis = excluded.basis", cancellationToken, ("@n", name), ("@a", FormatInstant(cursor.At)), ("@b", cursor.Basis)).ConfigureAwait(false);
             }
 
             foreach (var job in changes.PruneJobs)
             {
                 await statements.ExecAsync(
-                    "DELETE FROM job_runs WHERE job_name = $j AND state NOT IN ('pending', 'running') AND run_id NOT IN (SELECT run_id FROM job_runs WHERE job_name = $j ORDER BY created_at DESC, run_id DESC LIMIT $n)",
+                    "DELETE FROM job_runs WHERE job_name = @j AND state NOT IN ('pending', 'running') AND run_id NOT IN (SELECT run_id FROM job_runs WHERE job_name = @j ORDER BY created_at DESC, run_id DESC LIMIT @n)",
                     cancellationToken,
-                    ("$j", job),
-                    ("$n", MaxRunsPerJob)).ConfigureAwait(false);
+                    ("@j", job),
+                    ("@n", MaxRunsPerJob)).ConfigureAwait(false);
             }
         }, cancellationToken);
 
-    private static async Task UpsertRunAsync(SqliteStatementBatch statements, StoredRun stored, CancellationToken cancellationToken)
+    private static async Task UpsertRunAsync(StatementBatch statements, StoredRun stored, CancellationToken cancellationToken)
     {
         var r = stored.Run;
         await statements.ExecAsync(
             $"""
             INSERT INTO job_runs ({RunColumns})
-            VALUES ($id, $job, $dag, $root, $sched, $attempt, $trig, $state, $created, $nb, $started, $running, $finished, $exit, $agent, $task, $reason, $args, $stdout)
+            VALUES (@id, @job, @dag, @root, @sched, @attempt, @trig, @state, @created, @nb, @started, @running, @finished, @exit, @agent, @task, @reason, @args, @stdout)
             ON CONFLICT (run_id) DO UPDATE SET state = excluded.state, not_before = excluded.not_before, started_at = excluded.started_at,
                 running_at = excluded.running_at, finished_at = excluded.finished_at, exit_code = excluded.exit_code, agent_id = excluded.agent_id,
                 task_id = excluded.task_id, reason = excluded.reason, arguments = excluded.arguments, stdout = excluded.stdout
             """,
             cancellationToken,
-            ("$id", r.RunId),
-            ("$job", r.JobName),
-            ("$dag", r.DagRunId),
-            ("$root", r.RootJob),
-            ("$sched", FormatInstant(r.ScheduledFor)),
-            ("$attempt", r.Attempt),
-            ("$trig", Name(r.Trigger)),
-            ("$state", Name(r.State)),
-            ("$created", FormatInstant(r.CreatedAt)),
-            ("$nb", FormatInstant(r.NotBefore)),
-            ("$started", Nullable(r.StartedAt)),
-            ("$running", Nullable(stored.RunningAt)),
-            ("$finished", Nullable(r.FinishedAt)),
-            ("$exit", (object?)r.ExitCode ?? DBNull.Value),
-            ("$agent", (object?)r.AgentId ?? DBNull.Value),
-            ("$task", (object?)r.TaskId ?? DBNull.Value),
-            ("$reason", (object?)r.Reason ?? DBNull.Value),
-            ("$args", (object?)r.Arguments ?? DBNull.Value),
-            ("$stdout", (object?)stored.Stdout ?? DBNull.Value)).ConfigureAwait(false);
+            ("@id", r.RunId),
+            ("@job", r.JobName),
+            ("@dag", r.DagRunId),
+            ("@root", r.RootJob),
+            ("@sched", FormatInstant(r.ScheduledFor)),
+            ("@attempt", r.Attempt),
+            ("@trig", Name(r.Trigger)),
+            ("@state", Name(r.State)),
+            ("@created", FormatInstant(r.CreatedAt)),
+            ("@nb", FormatInstant(r.NotBefore)),
+            ("@started", Nullable(r.StartedAt)),
+            ("@running", Nullable(stored.RunningAt)),
+            ("@finished", Nullable(r.FinishedAt)),
+            ("@exit", (object?)r.ExitCode ?? DBNull.Value),
+            ("@agent", (object?)r.AgentId ?? DBNull.Value),
+            ("@task", (object?)r.TaskId ?? DBNull.Value),
+            ("@reason", (object?)r.Reason ?? DBNull.Value),
+            ("@args", (object?)r.Arguments ?? DBNull.Value),
+            ("@stdout", (object?)stored.Stdout ?? DBNull.Value)).ConfigureAwait(false);
     }
 
-    private static StoredRun ReadRun(SqliteDataReader row)
+    private static StoredRun ReadRun(DbDataReader row)
     {
         var run = new JobRun
         {
@@ -263,26 +281,19 @@ public sealed class JobsStore : IDisposable
 
     private static object Nullable(DateTimeOffset? value) => value is { } v ? FormatInstant(v) : DBNull.Value;
 
-    private static DateTimeOffset? NullableInstant(SqliteDataReader row, int column) => row.IsDBNull(column) ? null : ParseInstant(row.GetString(column));
+    private static DateTimeOffset? NullableInstant(DbDataReader row, int column) => row.IsDBNull(column) ? null : ParseInstant(row.GetString(column));
 
 
-    private static async IAsyncEnumerable<SqliteDataReader> QueryAsync(
-        SqliteConnection connection,
-        SqliteTransaction transaction,
+    private static async IAsyncEnumerable<DbDataReader> QueryAsync(
+        DbConnection connection,
+        DbTransaction transaction,
         string sql,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken,
         params (string Name, object Value)[] parameters)
     {
-        var command = connection.CreateCommand();
+        var command = SqlDatabase.Command(connection, transaction, sql, [.. parameters.Select(p => (p.Name, (object?)p.Value))]);
         await using (command.ConfigureAwait(false))
         {
-            command.Transaction = transaction;
-            command.CommandText = sql;
-            foreach (var (name, value) in parameters)
-            {
-                command.Parameters.AddWithValue(name, value);
-            }
-
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {

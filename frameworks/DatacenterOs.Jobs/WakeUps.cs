@@ -94,15 +94,16 @@ internal sealed class TimerWakeUps(TimeProvider time) : IWakeUps
 /// (whichever fires first wakes the service; the service ignores a wake-up it has already evaluated past), so a wake-up
 /// is never lost to a Quartz thread that computed its wait just before a fake clock jumped.
 /// </summary>
-internal sealed class QuartzWakeUps(string connectionString, TimeProvider time) : IWakeUps
+internal sealed class QuartzWakeUps(string connectionString, TimeProvider time, bool postgres = false) : IWakeUps
 {
     private static readonly ConcurrentDictionary<string, Func<DateTimeOffset, Task>> Callbacks = new(StringComparer.Ordinal);
     private static readonly JobKey WakeUpKey = new("wake-up", "jobs");
     private static readonly TriggerKey NextTrigger = new("next", "jobs");
 
-    // One scheduler name per database file: stable across restarts (the AdoJobStore rows are keyed by it) and distinct
-    // between services in one process (Quartz keeps schedulers in a process-wide repository by name).
-    private readonly string _name = "dcos-jobs-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(connectionString)))[..12];
+    // One scheduler name per database: stable across restarts (the AdoJobStore rows are keyed by it), distinct between
+    // services in one process (Quartz keeps schedulers in a process-wide repository by name), and on PostgreSQL the same
+    // for every master of the cluster (clustered nodes share the name; each gets its own generated instance id).
+    private readonly string _name = "dcos-jobs-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(SchedulerKey(connectionString, postgres))))[..12];
     private readonly TimerWakeUps _backstop = new(time);
     private IScheduler? _scheduler;
     private DateTimeOffset? _current;
@@ -123,7 +124,17 @@ internal sealed class QuartzWakeUps(string connectionString, TimeProvider time) 
             q.UseDefaultThreadPool(1);
             q.UsePersistentStore(s =>
             {
-                s.UseSqlite(connectionString);
+                if (postgres)
+                {
+                    // Clustered: every master shares the triggers; a fired trigger is acquired under a row lock by one node.
+                    s.UsePostgres(connectionString);
+                    s.UseClustering(c => c.CheckinInterval = TimeSpan.FromSeconds(5));
+                }
+                else
+                {
+                    s.UseSqlite(connectionString);
+                }
+
                 s.ProvisionSchema();
             });
         }).BuildScheduler(cancellationToken).ConfigureAwait(false);
@@ -169,6 +180,17 @@ internal sealed class QuartzWakeUps(string connectionString, TimeProvider time) 
         }
 
         Callbacks.TryRemove(_name, out _);
+    }
+
+    private static string SchedulerKey(string connectionString, bool postgres)
+    {
+        if (!postgres)
+        {
+            return connectionString;
+        }
+
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        return string.Join('/', builder.Host, builder.Port, builder.Database, builder.SearchPath);
     }
 
     /// <summary>The Quartz job: evaluates the trigger of the service that owns the scheduler.</summary>

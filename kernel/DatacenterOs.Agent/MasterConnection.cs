@@ -10,8 +10,9 @@ namespace DatacenterOs.Agent;
 /// <summary>
 /// The agent's side of <c>POST /api/v1/agent</c>: SUBSCRIBE opens a RecordIO stream of <see cref="AgentEvent"/>s that
 /// stays open; status updates are separate UPDATE calls answered 202. When the stream ends, fails, or no event arrives
-/// within 5 heartbeat intervals, the connection re-subscribes with backoff (1 s doubling to 1 min, as Mesos's agent
-/// registration), trying each master URL in turn. Losing the master never touches tasks.
+/// within 5 heartbeat intervals, the connection re-subscribes with backoff (1 s doubling to 1 min after each round over
+/// the master URLs, as Mesos's agent registration), trying each master URL in turn; a non-leading master's 307 is
+/// followed and the agent then talks to the leader directly. Losing the master never touches tasks.
 /// </summary>
 public sealed partial class MasterConnection : IDisposable
 {
@@ -152,8 +153,12 @@ public sealed partial class MasterConnection : IDisposable
                 break;
             }
 
-            var doubled = backoff * 2;
-            backoff = doubled > MaxBackoff ? MaxBackoff : doubled;
+            // Several masters (one leads): try each once at the same delay, back off only after a full round.
+            if (index % _masters.Count == 0)
+            {
+                var doubled = backoff * 2;
+                backoff = doubled > MaxBackoff ? MaxBackoff : doubled;
+            }
         }
     }
 
@@ -230,6 +235,13 @@ public sealed partial class MasterConnection : IDisposable
         {
             LogSubscribeRejected(master, (int)response.StatusCode, await ReadSnippetAsync(response, linked.Token).ConfigureAwait(false));
             return false;
+        }
+
+        // A non-leading master answers 307 to the leader (followed by the handler): talk to the leader directly from now on.
+        if (response.RequestMessage?.RequestUri is { } final && !string.Equals(final.GetLeftPart(UriPartial.Authority), master.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
+        {
+            LogRedirected(master, final.GetLeftPart(UriPartial.Authority));
+            master = new Uri(final.GetLeftPart(UriPartial.Authority));
         }
 
         var subscribed = false;
@@ -329,6 +341,9 @@ public sealed partial class MasterConnection : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Master {Master} refused the subscription: HTTP {Status} {Body}")]
     private partial void LogSubscribeRejected(Uri master, int status, string body);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Master {Master} redirected to the leading master {Leader}")]
+    private partial void LogRedirected(Uri master, string leader);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Master {Master} sent ERROR: {Message}")]
     private partial void LogMasterError(Uri master, string message);

@@ -1,11 +1,11 @@
 using System.Globalization;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace DatacenterOs.Storage;
 
 /// <summary>
 /// The master's persistent registry (master id, frameworks, agents, role weights and quotas, id sequences) on a
-/// <see cref="SqliteDatabase"/>. Every write runs in its own transaction, so a failure or crash never leaves a
+/// <see cref="SqlDatabase"/> (a SQLite file or a PostgreSQL schema, same SQL). Every write runs in its own transaction, so a failure or crash never leaves a
 /// half-applied change. The store takes no time from the clock: callers pass every timestamp. Thread-safe; several
 /// stores (also in other processes) may share one file.
 /// </summary>
@@ -13,11 +13,11 @@ public sealed class MasterRegistryStore
 {
     private const string MasterIdKey = "master_id";
 
-    private readonly SqliteDatabase _database;
+    private readonly SqlDatabase _database;
 
     /// <summary>Creates a store over an open, migrated database (the store does not own or dispose it).</summary>
     /// <param name="database">The database holding the registry.</param>
-    public MasterRegistryStore(SqliteDatabase database)
+    public MasterRegistryStore(SqlDatabase database)
     {
         ArgumentNullException.ThrowIfNull(database);
         _database = database;
@@ -96,9 +96,10 @@ public sealed class MasterRegistryStore
                 throw new ArgumentException("The master id generator returned an empty id.", nameof(newId));
             }
 
-            await ExecuteAsync(connection, transaction, "INSERT INTO master_info (name, value) VALUES ($name, $value);",
-                [("$name", MasterIdKey), ("$value", id)], cancellationToken).ConfigureAwait(false);
-            return id;
+            // ON CONFLICT: on PostgreSQL (READ COMMITTED) another master may insert between our check and our insert.
+            await ExecuteAsync(connection, transaction, "INSERT INTO master_info (name, value) VALUES (@name, @value) ON CONFLICT (name) DO NOTHING;",
+                [("@name", MasterIdKey), ("@value", id)], cancellationToken).ConfigureAwait(false);
+            return await ReadMasterIdAsync(connection, transaction, cancellationToken).ConfigureAwait(false) ?? id;
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -121,7 +122,7 @@ public sealed class MasterRegistryStore
 
         return WriteAsync("""
             INSERT INTO frameworks (id, info_json, failover_timeout_seconds, registered_at, disconnected_at)
-            VALUES ($id, $info, $failover, $registered, $disconnected)
+            VALUES (@id, @info, @failover, @registered, @disconnected)
             ON CONFLICT (id) DO UPDATE SET
                 info_json = excluded.info_json,
                 failover_timeout_seconds = excluded.failover_timeout_seconds,
@@ -129,11 +130,11 @@ public sealed class MasterRegistryStore
                 disconnected_at = excluded.disconnected_at;
             """,
             [
-                ("$id", framework.Id),
-                ("$info", framework.InfoJson),
-                ("$failover", framework.FailoverTimeoutSeconds),
-                ("$registered", StorageTime.ToText(framework.RegisteredAt)),
-                ("$disconnected", framework.DisconnectedAt is { } at ? StorageTime.ToText(at) : null),
+                ("@id", framework.Id),
+                ("@info", framework.InfoJson),
+                ("@failover", framework.FailoverTimeoutSeconds),
+                ("@registered", StorageTime.ToText(framework.RegisteredAt)),
+                ("@disconnected", framework.DisconnectedAt is { } at ? StorageTime.ToText(at) : null),
             ],
             cancellationToken);
     }
@@ -145,7 +146,7 @@ public sealed class MasterRegistryStore
     public Task RemoveFrameworkAsync(string frameworkId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(frameworkId);
-        return WriteAsync("DELETE FROM frameworks WHERE id = $id;", [("$id", frameworkId)], cancellationToken);
+        return WriteAsync("DELETE FROM frameworks WHERE id = @id;", [("@id", frameworkId)], cancellationToken);
     }
 
     /// <summary>Inserts the agent, or replaces every field of the stored one with the same id.</summary>
@@ -160,17 +161,17 @@ public sealed class MasterRegistryStore
         ArgumentNullException.ThrowIfNull(agent.InfoJson, nameof(agent));
         return WriteAsync("""
             INSERT INTO agents (id, info_json, registered_at, dynamic_reservations)
-            VALUES ($id, $info, $registered, $reservations)
+            VALUES (@id, @info, @registered, @reservations)
             ON CONFLICT (id) DO UPDATE SET
                 info_json = excluded.info_json,
                 registered_at = excluded.registered_at,
                 dynamic_reservations = excluded.dynamic_reservations;
             """,
             [
-                ("$id", agent.Id),
-                ("$info", agent.InfoJson),
-                ("$registered", StorageTime.ToText(agent.RegisteredAt)),
-                ("$reservations", agent.DynamicReservations),
+                ("@id", agent.Id),
+                ("@info", agent.InfoJson),
+                ("@registered", StorageTime.ToText(agent.RegisteredAt)),
+                ("@reservations", agent.DynamicReservations),
             ],
             cancellationToken);
     }
@@ -182,7 +183,7 @@ public sealed class MasterRegistryStore
     public Task RemoveAgentAsync(string agentId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(agentId);
-        return WriteAsync("DELETE FROM agents WHERE id = $id;", [("$id", agentId)], cancellationToken);
+        return WriteAsync("DELETE FROM agents WHERE id = @id;", [("@id", agentId)], cancellationToken);
     }
 
     /// <summary>Sets the weight of <paramref name="role"/> (Mesos <c>/weights</c>), replacing any previous one.</summary>
@@ -223,9 +224,9 @@ public sealed class MasterRegistryStore
             foreach (var (role, weight) in entries)
             {
                 await ExecuteAsync(connection, transaction, """
-                    INSERT INTO role_weights (role, weight) VALUES ($role, $weight)
+                    INSERT INTO role_weights (role, weight) VALUES (@role, @weight)
                     ON CONFLICT (role) DO UPDATE SET weight = excluded.weight;
-                    """, [("$role", role), ("$weight", weight)], cancellationToken).ConfigureAwait(false);
+                    """, [("@role", role), ("@weight", weight)], cancellationToken).ConfigureAwait(false);
             }
         }, cancellationToken);
     }
@@ -264,15 +265,15 @@ public sealed class MasterRegistryStore
             {
                 if (limits is null)
                 {
-                    await ExecuteAsync(connection, transaction, "DELETE FROM role_quotas WHERE role = $role;",
-                        [("$role", role)], cancellationToken).ConfigureAwait(false);
+                    await ExecuteAsync(connection, transaction, "DELETE FROM role_quotas WHERE role = @role;",
+                        [("@role", role)], cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
                     await ExecuteAsync(connection, transaction, """
-                        INSERT INTO role_quotas (role, limits) VALUES ($role, $limits)
+                        INSERT INTO role_quotas (role, limits) VALUES (@role, @limits)
                         ON CONFLICT (role) DO UPDATE SET limits = excluded.limits;
-                        """, [("$role", role), ("$limits", limits)], cancellationToken).ConfigureAwait(false);
+                        """, [("@role", role), ("@limits", limits)], cancellationToken).ConfigureAwait(false);
                 }
             }
         }, cancellationToken);
@@ -291,10 +292,10 @@ public sealed class MasterRegistryStore
         return _database.WriteAsync(async (connection, transaction) =>
         {
             using var command = CreateCommand(connection, transaction, """
-                INSERT INTO sequences (name, value) VALUES ($name, 1)
+                INSERT INTO sequences (name, value) VALUES (@name, 1)
                 ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1
                 RETURNING value;
-                """, [("$name", name)]);
+                """, [("@name", name)]);
             return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
         }, cancellationToken);
     }
@@ -313,21 +314,21 @@ public sealed class MasterRegistryStore
         _database.WriteAsync(
             (connection, transaction) => ExecuteAsync(connection, transaction, sql, parameters, cancellationToken), cancellationToken);
 
-    private static async Task<string?> ReadMasterIdAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    private static async Task<string?> ReadMasterIdAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        using var command = CreateCommand(connection, transaction, "SELECT value FROM master_info WHERE name = $name;", [("$name", MasterIdKey)]);
+        using var command = CreateCommand(connection, transaction, "SELECT value FROM master_info WHERE name = @name;", [("@name", MasterIdKey)]);
         return (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task ExecuteAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string sql, (string Name, object? Value)[] parameters, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, string sql, (string Name, object? Value)[] parameters, CancellationToken cancellationToken)
     {
         using var command = CreateCommand(connection, transaction, sql, parameters);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<List<T>> QueryAsync<T>(
-        SqliteConnection connection, SqliteTransaction transaction, string sql, Func<SqliteDataReader, T> map, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, string sql, Func<DbDataReader, T> map, CancellationToken cancellationToken)
     {
         using var command = CreateCommand(connection, transaction, sql, []);
         var rows = new List<T>();
@@ -343,16 +344,8 @@ public sealed class MasterRegistryStore
         return rows;
     }
 
-    private static SqliteCommand CreateCommand(SqliteConnection connection, SqliteTransaction transaction, string sql, (string Name, object? Value)[] parameters)
+    private static DbCommand CreateCommand(DbConnection connection, DbTransaction transaction, string sql, (string Name, object? Value)[] parameters)
     {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return command;
+        return SqlDatabase.Command(connection, transaction, sql, parameters);
     }
 }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 
 namespace DatacenterOs.Storage;
@@ -8,25 +8,17 @@ namespace DatacenterOs.Storage;
 /// every connection, and the versioned <see cref="SchemaMigrations"/> applied. Thread-safe: every operation opens
 /// its own (pooled) connection, so several instances and processes may share one file.
 /// </summary>
-public sealed class SqliteDatabase : IDisposable
+public sealed class SqliteDatabase : SqlDatabase
 {
-    private const string CreateMigrationsTable = """
-        CREATE TABLE IF NOT EXISTS schema_migrations (
-            version    INTEGER PRIMARY KEY,
-            applied_at TEXT NOT NULL
-        );
-        """;
-
     private readonly string _connectionString;
     private readonly int _busyTimeoutMilliseconds;
-    private readonly TimeProvider _timeProvider;
     private volatile bool _disposed;
 
     private SqliteDatabase(string fullPath, SqliteDatabaseOptions options)
+        : base(options.TimeProvider)
     {
         FilePath = fullPath;
         _busyTimeoutMilliseconds = (int)Math.Ceiling(options.BusyTimeout.TotalMilliseconds);
-        _timeProvider = options.TimeProvider;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = fullPath,
@@ -42,6 +34,15 @@ public sealed class SqliteDatabase : IDisposable
 
     /// <summary>Absolute path of the database file.</summary>
     public string FilePath { get; }
+
+    /// <inheritdoc />
+    public override SqlEngine Engine => SqlEngine.Sqlite;
+
+    /// <inheritdoc />
+    public override string Location => FilePath;
+
+    /// <inheritdoc />
+    public override string ConnectionString => new SqliteConnectionStringBuilder { DataSource = FilePath, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
 
     /// <summary>
     /// Opens (creating the file and its directory if needed) the database at <paramref name="path"/>, e.g.
@@ -114,20 +115,8 @@ public sealed class SqliteDatabase : IDisposable
         }
     }
 
-    /// <summary>The highest version recorded in <c>schema_migrations</c> (0 when none).</summary>
-    /// <param name="cancellationToken">Cancels the query.</param>
-    /// <returns>The schema version of the file.</returns>
-    public async Task<int> GetSchemaVersionAsync(CancellationToken cancellationToken = default)
-    {
-        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            return await ReadSchemaVersionAsync(connection, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
     /// <summary>Releases this file's pooled connections. Operations after disposal throw <see cref="ObjectDisposedException"/>.</summary>
-    public void Dispose()
+    public override void Dispose()
     {
         if (_disposed)
         {
@@ -138,6 +127,10 @@ public sealed class SqliteDatabase : IDisposable
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);
     }
+
+    /// <inheritdoc />
+    public override async Task<DbConnection> OpenDbConnectionAsync(CancellationToken cancellationToken) =>
+        await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>Opens a connection with the busy timeout set (foreign keys come from the connection string).</summary>
     /// <exception cref="ObjectDisposedException">The database was disposed.</exception>
@@ -160,139 +153,19 @@ public sealed class SqliteDatabase : IDisposable
         }
     }
 
-    /// <summary>
-    /// Runs <paramref name="work"/> in a write transaction (<c>BEGIN IMMEDIATE</c>: the write lock is taken up
-    /// front, waiting up to the busy timeout) and commits; any exception rolls everything back.
-    /// </summary>
-    /// <exception cref="SqliteException">SQLite failed; nothing of <paramref name="work"/> is committed.</exception>
-    public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
+    /// <summary><c>BEGIN IMMEDIATE</c>: the write lock is taken up front, waiting up to the busy timeout.</summary>
+    protected override Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
+
+    /// <summary><c>BEGIN DEFERRED</c>: a snapshot from the first read on.</summary>
+    protected override Task<DbTransaction> BeginReadAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: true));
+
+    /// <summary>Switches the file to WAL journal mode.</summary>
+    /// <exception cref="InvalidOperationException">The file cannot use WAL.</exception>
+    protected override async Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken)
     {
-        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var transaction = connection.BeginTransaction(deferred: false);
-            await using (transaction.ConfigureAwait(false))
-            {
-                var result = await work(connection, transaction).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                return result;
-            }
-        }
-    }
-
-    /// <summary>As <see cref="WriteAsync{T}"/>, for work without a result.</summary>
-    public Task WriteAsync(Func<SqliteConnection, SqliteTransaction, Task> work, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
-        {
-            await work(connection, transaction).ConfigureAwait(false);
-            return true;
-        }, cancellationToken);
-
-    /// <summary>Runs <paramref name="work"/> in a read transaction: one consistent snapshot of the file.</summary>
-    public async Task<T> ReadAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
-    {
-        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var transaction = connection.BeginTransaction(deferred: true);
-            await using (transaction.ConfigureAwait(false))
-            {
-                var result = await work(connection, transaction).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                return result;
-            }
-        }
-    }
-
-    private static void ValidateMigrations(IReadOnlyList<Migration> migrations)
-    {
-        var previous = 0;
-        foreach (var migration in migrations)
-        {
-            ArgumentNullException.ThrowIfNull(migration, nameof(migrations));
-            if (migration.Version <= previous)
-            {
-                throw new ArgumentException($"Migration versions must be positive and strictly increasing ({migration.Version} after {previous}).", nameof(migrations));
-            }
-
-            if (string.IsNullOrWhiteSpace(migration.Sql))
-            {
-                throw new ArgumentException($"Migration {migration.Version} has no SQL.", nameof(migrations));
-            }
-
-            previous = migration.Version;
-        }
-    }
-
-    private async Task MigrateAsync(IReadOnlyList<Migration> migrations, int targetVersion, CancellationToken cancellationToken)
-    {
-        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await EnableWalAsync(connection, cancellationToken).ConfigureAwait(false);
-            await ExecuteAsync(connection, null, CreateMigrationsTable, cancellationToken).ConfigureAwait(false);
-
-            var known = migrations.Count == 0 ? 0 : migrations[^1].Version;
-            var current = await ReadSchemaVersionAsync(connection, cancellationToken).ConfigureAwait(false);
-            if (current > known)
-            {
-                throw new InvalidOperationException(
-                    $"Database '{FilePath}' has schema version {current}, newer than this build supports ({known}); refusing to open it.");
-            }
-
-            var applied = await ReadAppliedVersionsAsync(connection, cancellationToken).ConfigureAwait(false);
-            foreach (var migration in migrations)
-            {
-                if (migration.Version > targetVersion)
-                {
-                    break;
-                }
-
-                if (applied.Contains(migration.Version))
-                {
-                    continue;
-                }
-
-                await ApplyAsync(connection, migration, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task ApplyAsync(SqliteConnection connection, Migration migration, CancellationToken cancellationToken)
-    {
-        var transaction = connection.BeginTransaction(deferred: false);
-        await using (transaction.ConfigureAwait(false))
-        {
-            // Another process may have applied it between our read and our write lock.
-            using (var check = connection.CreateCommand())
-            {
-                check.Transaction = transaction;
-                check.CommandText = "SELECT COUNT(*) FROM schema_migrations WHERE version = $version;";
-                check.Parameters.AddWithValue("$version", migration.Version);
-                if (Convert.ToInt64(await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) > 0)
-                {
-                    return;
-                }
-            }
-
-            await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken).ConfigureAwait(false);
-            using (var record = connection.CreateCommand())
-            {
-                record.Transaction = transaction;
-                record.CommandText = "INSERT INTO schema_migrations (version, applied_at) VALUES ($version, $appliedAt);";
-                record.Parameters.AddWithValue("$version", migration.Version);
-                record.Parameters.AddWithValue("$appliedAt", StorageTime.ToText(_timeProvider.GetUtcNow()));
-                await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task EnableWalAsync(SqliteConnection connection, CancellationToken cancellationToken)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode = WAL;";
+        using var command = Command(connection, null, "PRAGMA journal_mode = WAL;");
         var mode = (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
         {
@@ -300,35 +173,6 @@ public sealed class SqliteDatabase : IDisposable
         }
     }
 
-    private static async Task<int> ReadSchemaVersionAsync(SqliteConnection connection, CancellationToken cancellationToken)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations;";
-        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-    }
-
-    private static async Task<HashSet<int>> ReadAppliedVersionsAsync(SqliteConnection connection, CancellationToken cancellationToken)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT version FROM schema_migrations;";
-        var versions = new HashSet<int>();
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                versions.Add(reader.GetInt32(0));
-            }
-        }
-
-        return versions;
-    }
-
-    private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>Nothing: <c>BEGIN IMMEDIATE</c> already excludes every other writer of the file.</summary>
+    protected override Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -7,7 +7,7 @@ var agentPort = new Option<int>("--agent-port") { Description = "Agent HTTP port
 var resources = new Option<string?>("--resources") { Description = "Agent resources in Mesos text form, e.g. 'cpus:4;mem:4096;cpus(web):2'" };
 var attributes = new Option<string?>("--attributes") { Description = "Agent attributes, e.g. 'rack:r1;zone:a'" };
 var secretFile = new Option<string?>("--agent-secret-file") { Description = "File holding the shared secret agents present to the master" };
-var masters = new Option<string>("--master") { Description = "Master URL(s), comma-separated", Required = true };
+var masters = new Option<string>("--master") { Description = "Master URL(s), comma-separated, e.g. http://m1:5050,http://m2:5050 (the agent finds the leader)", Required = true };
 var hostname = new Option<string?>("--hostname") { Description = "Host name the agent advertises" };
 var advertiseIp = new Option<string?>("--advertise-ip") { Description = "IP the agent advertises" };
 var allocationInterval = new Option<double>("--allocation-interval") { Description = "Seconds between allocation cycles", DefaultValueFactory = _ => 1 };
@@ -23,11 +23,14 @@ var authFile = new Option<string?>("--auth-file") { Description = "Principals, h
 var writeRate = new Option<int>("--write-rate-limit") { Description = "API writes per second per principal when authentication is on (0 = no limit)", DefaultValueFactory = _ => 50 };
 var allowRootTasks = new Option<bool>("--allow-root-tasks") { Description = "Let tasks whose 'user' is root run as root (otherwise they are refused)" };
 var taskUser = new Option<string>("--task-user") { Description = "User tasks run as when they name none and dcosd runs as root", DefaultValueFactory = _ => "nobody" };
+var store = new Option<string?>("--store") { Description = "Master state: 'sqlite' (files in --work-dir, one master) or postgres://user:password@host:port/database (or an Npgsql connection string) for several masters, one of which leads" };
+var advertiseUrl = new Option<string?>("--advertise-url") { Description = "URL other masters redirect to while this master leads (default: the --listen URL)" };
+var agentReregisterTimeout = new Option<double>("--agent-reregister-timeout") { Description = "Seconds a disconnected agent has to come back before its tasks become UNREACHABLE (partition-aware frameworks) or LOST", DefaultValueFactory = _ => 75 };
 var offerTimeout = new Option<double>("--offer-timeout") { Description = "Seconds before unanswered offers are rescinded (0 = never)", DefaultValueFactory = _ => 60 };
 
 var standalone = new Command("standalone", "Master and one local agent on this machine (the default)")
 {
-    listen, workDir, agentPort, resources, attributes, allocationInterval, offerTimeout, simulatedAgents, simulatedResources, dockerEndpoint, dockerPrivileged,
+    listen, workDir, agentPort, resources, attributes, allocationInterval, offerTimeout, agentReregisterTimeout, simulatedAgents, simulatedResources, dockerEndpoint, dockerPrivileged,
     haproxyConfig, haproxyBind, reloadCmd, discoveryUrl,
     authFile, writeRate, allowRootTasks, taskUser, secretFile,
 };
@@ -41,6 +44,7 @@ standalone.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
     Attributes = r.GetValue(attributes),
     AllocationIntervalSeconds = r.GetValue(allocationInterval),
     OfferTimeoutSeconds = r.GetValue(offerTimeout),
+    AgentReregisterTimeoutSeconds = r.GetValue(agentReregisterTimeout),
     SimulatedAgents = r.GetValue(simulatedAgents),
     SimulatedResources = r.GetValue(simulatedResources)!,
     DockerEndpoint = r.GetValue(dockerEndpoint)!,
@@ -56,9 +60,10 @@ standalone.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
     SecretFile = r.GetValue(secretFile),
 }, ct));
 
-var master = new Command("master", "A master (frameworks and agents connect to it)")
+var master = new Command("master", "A master (frameworks and agents connect to it); with --store postgres://… several masters share state and one leads")
 {
-    listen, workDir, secretFile, allocationInterval, offerTimeout, haproxyConfig, haproxyBind, reloadCmd, discoveryUrl, authFile, writeRate,
+    listen, workDir, store, advertiseUrl, secretFile, allocationInterval, offerTimeout, agentReregisterTimeout,
+    haproxyConfig, haproxyBind, reloadCmd, discoveryUrl, authFile, writeRate,
 };
 master.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
 {
@@ -74,6 +79,9 @@ master.SetAction((r, ct) => Dcosd.RunAsync(new HostSettings
     DiscoveryUrl = r.GetValue(discoveryUrl),
     AuthFile = r.GetValue(authFile),
     WriteRateLimit = r.GetValue(writeRate),
+    Store = r.GetValue(store),
+    AdvertiseUrl = r.GetValue(advertiseUrl),
+    AgentReregisterTimeoutSeconds = r.GetValue(agentReregisterTimeout),
 }, ct));
 
 var agent = new Command("agent", "An agent that runs tasks for a master")

@@ -22,14 +22,14 @@ internal sealed class AppsCluster : IAsyncDisposable
 {
     private readonly string _root;
     private readonly ILoggerFactory _loggers;
-    private readonly SqliteMasterRegistry _registry;
+    private readonly SqlMasterRegistry _registry;
     private readonly MasterRuntime _master;
     private readonly AppsStore _store;
     private readonly AppsService _service;
     private readonly WebApplication _web;
     private readonly List<SimulatedAgent> _agents = [];
 
-    private AppsCluster(string root, ILoggerFactory loggers, SqliteMasterRegistry registry, MasterRuntime master, AppsStore store, AppsService service, WebApplication web, Uri url)
+    private AppsCluster(string root, ILoggerFactory loggers, SqlMasterRegistry registry, MasterRuntime master, AppsStore store, AppsService service, WebApplication web, Uri url)
     {
         _root = root;
         _loggers = loggers;
@@ -49,7 +49,7 @@ internal sealed class AppsCluster : IAsyncDisposable
     {
         var root = Directory.CreateTempSubdirectory($"dcos-{name}-bench-").FullName;
         var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
-        var registry = await SqliteMasterRegistry.OpenAsync(Path.Combine(root, "master"), () => "bench-" + Guid.NewGuid().ToString("N")[..8], cancellationToken).ConfigureAwait(false);
+        var registry = await SqlMasterRegistry.OpenAsync(Path.Combine(root, "master"), () => "bench-" + Guid.NewGuid().ToString("N")[..8], cancellationToken).ConfigureAwait(false);
         var master = await MasterRuntime.StartAsync(new MasterOptions { WorkDir = Path.Combine(root, "master"), AllocationInterval = TimeSpan.FromMilliseconds(200) }, registry, TimeProvider.System, loggers, cancellationToken).ConfigureAwait(false);
         var store = await AppsStore.OpenAsync(Path.Combine(root, "apps.db"), null, cancellationToken).ConfigureAwait(false);
         var service = new AppsService(AppsService.ConnectOver(master.InProcessTransport), new AppsOptions(), TimeProvider.System, store: store);

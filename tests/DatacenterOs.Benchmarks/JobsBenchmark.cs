@@ -34,7 +34,7 @@ internal static class JobsBenchmark
     {
         var root = Directory.CreateTempSubdirectory("dcos-jobs-bench-").FullName;
         using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
-        using var registry = await SqliteMasterRegistry.OpenAsync(Path.Combine(root, "master"), () => "bench-" + Guid.NewGuid().ToString("N")[..8], cancellationToken).ConfigureAwait(false);
+        using var registry = await SqlMasterRegistry.OpenAsync(Path.Combine(root, "master"), () => "bench-" + Guid.NewGuid().ToString("N")[..8], cancellationToken).ConfigureAwait(false);
         var master = await MasterRuntime.StartAsync(new MasterOptions { WorkDir = Path.Combine(root, "master"), AllocationInterval = TimeSpan.FromMilliseconds(200) }, registry, TimeProvider.System, loggers, cancellationToken).ConfigureAwait(false);
         using var store = await JobsStore.OpenAsync(Path.Combine(root, "jobs.db"), null, cancellationToken).ConfigureAwait(false);
         var labels = new Dictionary<string, string> { [SimulatedAgent.DurationLabel] = "1" };

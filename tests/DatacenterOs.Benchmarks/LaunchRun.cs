@@ -58,7 +58,7 @@ internal sealed class LaunchRun : IAsyncDisposable
     private int _ackErrors;
     private bool _tearingDown;
 
-    private SqliteMasterRegistry? _registry;
+    private SqlMasterRegistry? _registry;
     private MasterRuntime? _master;
     private WebApplication? _web;
     private AgentRuntime? _agent;
@@ -158,7 +158,7 @@ internal sealed class LaunchRun : IAsyncDisposable
     private async Task<Uri> StartMasterAsync(CancellationToken cancellationToken)
     {
         var masterDir = Directory.CreateDirectory(Path.Combine(_root, "master")).FullName;
-        _registry = await SqliteMasterRegistry.OpenAsync(masterDir, () => "bench-" + Guid.NewGuid().ToString("N")[..8], cancellationToken).ConfigureAwait(false);
+        _registry = await SqlMasterRegistry.OpenAsync(masterDir, () => "bench-" + Guid.NewGuid().ToString("N")[..8], cancellationToken).ConfigureAwait(false);
         var options = new MasterOptions { WorkDir = masterDir, AllocationInterval = AllocationInterval };
         _master = await MasterRuntime.StartAsync(options, _registry, TimeProvider.System, _loggers, cancellationToken).ConfigureAwait(false);
         var builder = WebApplication.CreateSlimBuilder();

@@ -22,7 +22,7 @@ internal sealed class ScaleCluster : IAsyncDisposable
     private readonly int _port;
     private readonly TimeSpan _allocationInterval;
     private readonly List<SimulatedAgent> _agents = [];
-    private SqliteMasterRegistry? _registry;
+    private SqlMasterRegistry? _registry;
     private WebApplication? _web;
 
     private ScaleCluster(string root, int port, TimeSpan allocationInterval, ILoggerFactory loggers)
@@ -91,7 +91,7 @@ internal sealed class ScaleCluster : IAsyncDisposable
     public async Task StartMasterAsync(CancellationToken cancellationToken)
     {
         var masterDir = Directory.CreateDirectory(Path.Combine(_root, "master")).FullName;
-        _registry = await SqliteMasterRegistry.OpenAsync(masterDir, () => "bench-" + Guid.NewGuid().ToString("N")[..8], cancellationToken).ConfigureAwait(false);
+        _registry = await SqlMasterRegistry.OpenAsync(masterDir, () => "bench-" + Guid.NewGuid().ToString("N")[..8], cancellationToken).ConfigureAwait(false);
         Master = await MasterRuntime.StartAsync(new MasterOptions { WorkDir = masterDir, AllocationInterval = _allocationInterval }, _registry, TimeProvider.System, Loggers, cancellationToken).ConfigureAwait(false);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

@@ -20,7 +20,7 @@ namespace DatacenterOs.Fuzzing.Tests;
 internal sealed class FuzzCluster : IAsyncDisposable
 {
     private readonly List<SimulatedAgent> _agents = [];
-    private SqliteMasterRegistry? _registry;
+    private SqlMasterRegistry? _registry;
     private AppsStore? _appsStore;
     private JobsStore? _jobsStore;
     private WebApplication? _web;
@@ -37,7 +37,7 @@ internal sealed class FuzzCluster : IAsyncDisposable
     {
         var c = new FuzzCluster();
         using var loggers = LoggerFactory.Create(_ => { });
-        c._registry = await SqliteMasterRegistry.OpenAsync(workDir, () => "fz" + Guid.NewGuid().ToString("N")[..8], CancellationToken.None);
+        c._registry = await SqlMasterRegistry.OpenAsync(workDir, () => "fz" + Guid.NewGuid().ToString("N")[..8], CancellationToken.None);
         c.Master = await MasterRuntime.StartAsync(new MasterOptions { WorkDir = workDir, AllocationInterval = TimeSpan.FromMilliseconds(200) }, c._registry, TimeProvider.System, loggers, CancellationToken.None);
         c._appsStore = await AppsStore.OpenAsync(Path.Combine(workDir, "apps.db"));
         c.Apps = new AppsService(AppsService.ConnectOver(c.Master.InProcessTransport), new AppsOptions(), TimeProvider.System, store: c._appsStore);

@@ -15,7 +15,7 @@ namespace DatacenterOs.Master.Tests;
 internal sealed class MasterFixture : IAsyncDisposable
 {
     private WebApplication? _app;
-    private SqliteMasterRegistry? _registry;
+    private SqlMasterRegistry? _registry;
 
     private MasterFixture(string workDir, FakeTimeProvider clock, MasterOptions options)
     {
@@ -64,7 +64,7 @@ internal sealed class MasterFixture : IAsyncDisposable
 
     public async Task StartMasterAsync(int port = 0)
     {
-        _registry = await SqliteMasterRegistry.OpenAsync(WorkDir, () => "test-" + Guid.NewGuid().ToString("N")[..8], CancellationToken.None).ConfigureAwait(false);
+        _registry = await SqlMasterRegistry.OpenAsync(WorkDir, () => "test-" + Guid.NewGuid().ToString("N")[..8], CancellationToken.None).ConfigureAwait(false);
         Runtime = await MasterRuntime.StartAsync(Options, _registry, Clock, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)), CancellationToken.None).ConfigureAwait(false);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 
 namespace DatacenterOs.Storage.Tests;
 
-public sealed class SqliteStatementBatchTests : IDisposable
+public sealed class StatementBatchTests : IDisposable
 {
     private readonly TempDatabaseDirectory _dir = new();
 
@@ -14,7 +14,7 @@ public sealed class SqliteStatementBatchTests : IDisposable
         using var db = await SqliteDatabase.OpenAsync(_dir.DatabasePath);
         await db.WriteAsync(async (connection, transaction) =>
         {
-            await using var batch = new SqliteStatementBatch(connection, transaction);
+            await using var batch = new StatementBatch(connection, transaction);
             await batch.ExecAsync("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)", CancellationToken.None);
             for (var i = 0; i < 100; i++)
             {
@@ -60,13 +60,13 @@ public sealed class SqliteStatementBatchTests : IDisposable
         using var db = await SqliteDatabase.OpenAsync(_dir.DatabasePath);
         await db.WriteAsync(async (connection, transaction) =>
         {
-            await using var batch = new SqliteStatementBatch(connection, transaction);
+            await using var batch = new StatementBatch(connection, transaction);
             await batch.ExecAsync("CREATE TABLE u (k INTEGER PRIMARY KEY)", CancellationToken.None);
         }, CancellationToken.None);
 
         await Assert.ThrowsAsync<SqliteException>(() => db.WriteAsync(async (connection, transaction) =>
         {
-            await using var batch = new SqliteStatementBatch(connection, transaction);
+            await using var batch = new StatementBatch(connection, transaction);
             await batch.ExecAsync("INSERT INTO u (k) VALUES ($k)", CancellationToken.None, ("$k", 1));
             await batch.ExecAsync("INSERT INTO u (k) VALUES ($k)", CancellationToken.None, ("$k", 1));
         }, CancellationToken.None));

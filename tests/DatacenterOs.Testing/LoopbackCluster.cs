@@ -19,7 +19,7 @@ namespace DatacenterOs.Testing;
 public sealed class LoopbackCluster : IAsyncDisposable
 {
     private WebApplication? _web;
-    private SqliteMasterRegistry? _registry;
+    private SqlMasterRegistry? _registry;
 
     private LoopbackCluster(string workDir) => WorkDir = workDir;
 
@@ -53,7 +53,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
             options = options with { AgentReregisterTimeout = timeout };
         }
 
-        cluster._registry = await SqliteMasterRegistry.OpenAsync(workDir, () => "test-" + Guid.NewGuid().ToString("N")[..8], CancellationToken.None);
+        cluster._registry = await SqlMasterRegistry.OpenAsync(workDir, () => "test-" + Guid.NewGuid().ToString("N")[..8], CancellationToken.None);
         cluster.Master = await MasterRuntime.StartAsync(options, cluster._registry, TimeProvider.System, Loggers(), CancellationToken.None);
         (cluster._web, cluster.MasterUrl) = await StartWebAsync(cluster.Master.MapEndpoints);
         if (realAgent)

@@ -4,25 +4,40 @@ using DatacenterOs.Storage;
 
 namespace DatacenterOs.Master;
 
-/// <summary><see cref="IMasterRegistry"/> on the SQLite <see cref="MasterRegistryStore"/> (the single-master default).</summary>
-public sealed class SqliteMasterRegistry : IMasterRegistry, IDisposable
+/// <summary>
+/// <see cref="IMasterRegistry"/> on the <see cref="MasterRegistryStore"/>: <c>master.db</c> (SQLite, the single-master
+/// default) or the schema <c>dcos_master</c> of a PostgreSQL database shared by every master of a cluster.
+/// </summary>
+public sealed class SqlMasterRegistry : IMasterRegistry, IDisposable
 {
-    private readonly SqliteDatabase _database;
+    private readonly SqlDatabase _database;
     private readonly MasterRegistryStore _store;
     private readonly Func<string> _newId;
 
-    private SqliteMasterRegistry(SqliteDatabase database, Func<string> newId)
+    private SqlMasterRegistry(SqlDatabase database, Func<string> newId)
     {
         _database = database;
         _store = new MasterRegistryStore(database);
         _newId = newId;
     }
 
+    /// <summary>The underlying database (a leader sets its write fence here).</summary>
+    public SqlDatabase Database => _database;
+
     /// <summary>Opens (and migrates) <c>master.db</c> in <paramref name="workDir"/>.</summary>
-    public static async Task<SqliteMasterRegistry> OpenAsync(string workDir, Func<string> newId, CancellationToken cancellationToken)
+    public static Task<SqlMasterRegistry> OpenAsync(string workDir, Func<string> newId, CancellationToken cancellationToken) =>
+        OpenAsync(StoreLocation.Sqlite(workDir), newId, cancellationToken);
+
+    /// <summary>Opens (and migrates) the registry at <paramref name="location"/>: <c>master.db</c> or schema <c>dcos_master</c>.</summary>
+    /// <param name="location">Where the stores live.</param>
+    /// <param name="newId">Generates the cluster id when none is stored yet.</param>
+    /// <param name="cancellationToken">Cancels opening.</param>
+    /// <returns>The registry (dispose it to release connections).</returns>
+    public static async Task<SqlMasterRegistry> OpenAsync(StoreLocation location, Func<string> newId, CancellationToken cancellationToken)
     {
-        var database = await SqliteDatabase.OpenAsync(Path.Combine(workDir, "master.db"), null, cancellationToken).ConfigureAwait(false);
-        return new SqliteMasterRegistry(database, newId);
+        ArgumentNullException.ThrowIfNull(location);
+        var database = await location.OpenAsync("master", SchemaMigrations.All, null, cancellationToken).ConfigureAwait(false);
+        return new SqlMasterRegistry(database, newId);
     }
 
     /// <inheritdoc />

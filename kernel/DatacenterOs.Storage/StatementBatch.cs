@@ -1,20 +1,20 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace DatacenterOs.Storage;
 
 /// <summary>
 /// The statements of one write transaction, prepared once per SQL text and re-bound for every row: a batch of 1,000
-/// upserts parses its SQL once instead of 1,000 times. Parameters are bound by position, so every call with the same
+/// upserts parses its SQL once (per engine: SQLite prepares, PostgreSQL reuses the command) instead of 1,000 times. Parameters are bound by position, so every call with the same
 /// SQL must pass the same parameter names in the same order. Dispose at the end of the transaction.
 /// </summary>
-public sealed class SqliteStatementBatch : IAsyncDisposable
+public sealed class StatementBatch : IAsyncDisposable
 {
-    private readonly SqliteConnection _connection;
-    private readonly SqliteTransaction _transaction;
-    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly DbConnection _connection;
+    private readonly DbTransaction _transaction;
+    private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
 
     /// <summary>Creates a batch for <paramref name="transaction"/> on <paramref name="connection"/>.</summary>
-    public SqliteStatementBatch(SqliteConnection connection, SqliteTransaction transaction)
+    public StatementBatch(DbConnection connection, DbTransaction transaction)
     {
         _connection = connection ?? throw new ArgumentNullException(nameof(connection));
         _transaction = transaction ?? throw new ArgumentNullException(nameof(transaction));
@@ -25,7 +25,7 @@ public sealed class SqliteStatementBatch : IAsyncDisposable
     /// number of rows changed.
     /// </summary>
     /// <exception cref="ArgumentException">The SQL was run before with a different number of parameters.</exception>
-    /// <exception cref="SqliteException">SQLite refused the statement.</exception>
+    /// <exception cref="DbException">The engine refused the statement.</exception>
     public async Task<int> ExecAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
         ArgumentNullException.ThrowIfNull(sql);
@@ -37,7 +37,10 @@ public sealed class SqliteStatementBatch : IAsyncDisposable
             command.CommandText = sql;
             foreach (var (name, value) in parameters)
             {
-                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = name;
+                parameter.Value = value ?? DBNull.Value;
+                command.Parameters.Add(parameter);
             }
 
             _commands[sql] = command;
