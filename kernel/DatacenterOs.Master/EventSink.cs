@@ -5,25 +5,30 @@ namespace DatacenterOs.Master;
 
 /// <summary>
 /// One subscriber's outgoing RecordIO event stream: the master enqueues serialized events without blocking; the
-/// HTTP response loop writes them. Closing completes the stream. The queue is bounded (<see cref="DefaultCapacity"/>
-/// events): a subscriber that falls that far behind is disconnected (its stream ends at once, queued events are dropped)
-/// rather than letting the master's memory grow or the master wait for it; a framework then re-subscribes and reconciles.
+/// HTTP response loop writes them. Closing completes the stream. The queue is bounded by size
+/// (<see cref="DefaultMaxQueuedBytes"/> of serialized events): a subscriber that falls that far behind is disconnected
+/// (its stream ends at once, queued events are dropped) rather than letting the master's memory grow or the master wait
+/// for it; a framework then re-subscribes and reconciles. Bytes rather than events, so a framework receiving a burst of
+/// small updates (a million task launches) is not cut off while a stalled one still is.
 /// </summary>
 internal sealed class EventSink
 {
-    /// <summary>Events a subscriber may have queued before it is disconnected.</summary>
-    public const int DefaultCapacity = 16_384;
+    /// <summary>Serialized bytes a subscriber may have queued before it is disconnected (64 MiB).</summary>
+    public const long DefaultMaxQueuedBytes = 64L * 1024 * 1024;
 
-    private readonly Channel<byte[]> _channel;
+    private readonly Channel<byte[]> _channel = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly long _maxQueuedBytes;
+    private long _queuedBytes;
     private volatile Action? _cancelPump;
 
-    public EventSink(string streamId, int capacity = DefaultCapacity)
+    /// <summary>A stream with id <paramref name="streamId"/> holding at most <paramref name="maxQueuedBytes"/> unsent bytes.</summary>
+    public EventSink(string streamId, long maxQueuedBytes = DefaultMaxQueuedBytes)
     {
         StreamId = streamId;
-        _channel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+        _maxQueuedBytes = maxQueuedBytes;
     }
 
-    /// <summary>True once the subscriber fell <c>capacity</c> events behind and was disconnected.</summary>
+    /// <summary>True once the subscriber fell <c>maxQueuedBytes</c> behind and was disconnected.</summary>
     public bool Overflowed { get; private set; }
 
     /// <summary>The <c>Mesos-Stream-Id</c> of this subscription.</summary>
@@ -35,7 +40,13 @@ internal sealed class EventSink
     /// <summary>Queues an event (serialized with <see cref="MesosJson"/>).</summary>
     public void Send<T>(T evt)
     {
-        if (!IsClosed && !_channel.Writer.TryWrite(MesosJson.Serialize(evt)))
+        if (IsClosed)
+        {
+            return;
+        }
+
+        var json = MesosJson.Serialize(evt);
+        if (Interlocked.Add(ref _queuedBytes, json.Length) > _maxQueuedBytes || !_channel.Writer.TryWrite(json))
         {
             Overflowed = true;
             Close();
@@ -63,7 +74,14 @@ internal sealed class EventSink
     }
 
     /// <summary>The queued events as JSON, for in-process subscribers.</summary>
-    public IAsyncEnumerable<byte[]> ReadAllAsync(CancellationToken cancellationToken) => _channel.Reader.ReadAllAsync(cancellationToken);
+    public async IAsyncEnumerable<byte[]> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var json in _channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            Interlocked.Add(ref _queuedBytes, -json.Length);
+            yield return json;
+        }
+    }
 
     /// <summary>Writes queued events to <paramref name="body"/> until closed or cancelled.</summary>
     /// <exception cref="OperationCanceledException">Cancelled, or the subscriber overflowed its queue.</exception>
@@ -77,7 +95,7 @@ internal sealed class EventSink
         }
 
         cancellationToken = linked.Token;
-        await foreach (var json in _channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var json in ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             await body.WriteAsync(RecordIo.Frame(json), cancellationToken).ConfigureAwait(false);
             if (_channel.Reader.Count == 0)

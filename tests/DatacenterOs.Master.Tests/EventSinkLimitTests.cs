@@ -2,7 +2,7 @@ using DatacenterOs.Kernel.Contracts;
 
 namespace DatacenterOs.Master.Tests;
 
-/// <summary>The scheduler/operator event stream's bounded buffer: a subscriber that stops reading is cut off at once.</summary>
+/// <summary>The scheduler/operator event stream's bounded buffer (bytes): a subscriber that stops reading is cut off at once.</summary>
 public sealed class EventSinkLimitTests
 {
     /// <summary>A response body whose writes never complete until cancelled (a client that stopped reading).</summary>
@@ -20,7 +20,7 @@ public sealed class EventSinkLimitTests
     [Fact]
     public async Task A_stalled_subscriber_is_disconnected_when_its_buffer_fills_and_sending_never_blocks()
     {
-        var sink = new EventSink("s1", capacity: 16);
+        var sink = new EventSink("s1", maxQueuedBytes: 16 * 16);
         var body = new StalledStream();
         var pump = sink.PumpAsync(body, CancellationToken.None);
         sink.Send(new GetHealthDto(true));
@@ -39,7 +39,7 @@ public sealed class EventSinkLimitTests
     [Fact]
     public async Task A_subscriber_that_keeps_up_gets_every_event()
     {
-        var sink = new EventSink("s2", capacity: 256);
+        var sink = new EventSink("s2", maxQueuedBytes: 64 * 1024);
         var body = new MemoryStream();
         var pump = sink.PumpAsync(body, CancellationToken.None);
         for (var i = 0; i < 1000; i++)
