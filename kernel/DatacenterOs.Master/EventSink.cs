@@ -16,7 +16,7 @@ internal sealed class EventSink
     /// <summary>Serialized bytes a subscriber may have queued before it is disconnected (64 MiB).</summary>
     public const long DefaultMaxQueuedBytes = 64L * 1024 * 1024;
 
-    private readonly Channel<byte[]> _channel = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<byte[]> _channel = Channel.CreateUnbounded<byte[]>();
     private readonly long _maxQueuedBytes;
     private long _queuedBytes;
     private volatile Action? _cancelPump;
