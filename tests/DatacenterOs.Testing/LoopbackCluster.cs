@@ -68,6 +68,9 @@ public sealed class LoopbackCluster : IAsyncDisposable
                     Port = 0,
                     ResourcesText = "cpus:4;mem:4096;disk:10000;ports:[32000-32200]",
                     MemoryCgroupRoot = null,
+
+                    // Chronos jobs default to runAsUser root; the test agent lets them (dcosd needs --allow-root-tasks).
+                    AllowRootTasks = true,
                 },
                 TimeProvider.System,
                 Loggers());
