@@ -67,7 +67,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         var dll = Testing.DcosdProcess.DcosdDll();
         Assert.True(File.Exists(dll), $"dcosd is not built at {dll}");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { dll, "--work-dir", WorkDir, "--listen", Master, "--agent-port", agentPort.ToString(CultureInfo.InvariantCulture), "--resources", "cpus:4;mem:4096;disk:10000;ports:[34000-34100]" })
+        foreach (var arg in new[] { dll, "--work-dir", WorkDir, "--listen", Master, "--agent-port", agentPort.ToString(CultureInfo.InvariantCulture), "--resources", "cpus:4;mem:4096;disk:10000;ports:[34000-34100]", "--allow-root-tasks" })
         {
             info.ArgumentList.Add(arg);
         }

@@ -60,7 +60,7 @@ public sealed class DcosdNode : IAsyncDisposable
         var masterList = string.Join(',', masters.Select(m => m.GetLeftPart(UriPartial.Authority)));
         return new DcosdNode(false, workDir, port,
             ["agent", "--master", masterList, "--work-dir", workDir, "--agent-port", port.ToString(CultureInfo.InvariantCulture), "--resources", resources,
-             "--hostname", "127.0.0.1", "--docker-endpoint", "none", .. extraArgs]);
+             "--hostname", "127.0.0.1", "--docker-endpoint", "none", "--allow-root-tasks", .. extraArgs]);
     }
 
     /// <summary>Starts the process; a master is started once its <c>/health</c> answers (as leader or standby).</summary>
